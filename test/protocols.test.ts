@@ -64,13 +64,13 @@ describe('protocol edge through the official clients', () => {
 
   test('values breaking the model constraints are refused with every violation listed', async () => {
     await assert.rejects(
-      sm.send(new CreateTrainingJobCommand({ ...trainingJob, TrainingJobName: 'bad_name!', ResourceConfig: { ...trainingJob.ResourceConfig, InstanceType: 'ml.huge' as 'ml.m5.large', InstanceCount: 0 } })),
+      sm.send(new CreateTrainingJobCommand({ ...trainingJob, TrainingJobName: 'bad_name!', ResourceConfig: { ...trainingJob.ResourceConfig, InstanceType: 'ml.huge' as 'ml.m5.large' }, StoppingCondition: { MaxRuntimeInSeconds: 0 } })),
       (e: SageMakerServiceException) => {
         assert.equal(e.name, 'ValidationException');
         assert.match(e.message, /^3 validation errors detected: /);
         assert.match(e.message, /Value 'bad_name!' at 'trainingJobName' failed to satisfy constraint: Member must satisfy regular expression pattern/);
         assert.match(e.message, /Value 'ml\.huge' at 'resourceConfig\.instanceType' failed to satisfy constraint: Member must satisfy enum value set: \[/);
-        assert.match(e.message, /Value '0' at 'resourceConfig\.instanceCount' failed to satisfy constraint: Member must have value greater than or equal to 1/);
+        assert.match(e.message, /Value '0' at 'stoppingCondition\.maxRuntimeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 1/);
         return true;
       },
     );

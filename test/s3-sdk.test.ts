@@ -41,9 +41,9 @@ async function bodyBytes(out: { Body?: unknown }): Promise<Buffer> {
   return Buffer.from(await body.transformToByteArray());
 }
 
-async function rejectsWith(promise: Promise<unknown>, name: string, status?: number) {
+async function rejectsWith(promise: Promise<unknown>, name: string | undefined, status?: number) {
   await assert.rejects(promise, (e: S3ServiceException) => {
-    assert.equal(e.name, name);
+    if (name) assert.equal(e.name, name);
     if (status) assert.equal(e.$metadata.httpStatusCode, status);
     return true;
   });
@@ -121,12 +121,12 @@ describe('S3 through @aws-sdk/client-s3 with default checksum settings', () => {
     assert.equal((await bodyBytes(suffix)).toString(), 'def');
     await rejectsWith(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'range.txt', Range: 'bytes=99-' })), 'InvalidRange', 416);
     await rejectsWith(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'range.txt', IfMatch: '"nope"' })), 'PreconditionFailed', 412);
-    await rejectsWith(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'range.txt', IfNoneMatch: ETag })), '304', 304);
+    await rejectsWith(s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'range.txt', IfNoneMatch: ETag })), undefined, 304);
     const same = await s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'range.txt', IfMatch: ETag }));
     assert.equal((await bodyBytes(same)).toString(), bytes.toString());
     await rejectsWith(
       s3.send(new GetObjectCommand({ Bucket: 'data', Key: 'range.txt', IfModifiedSince: new Date(Date.now() + 60_000) })),
-      '304',
+      undefined,
       304,
     );
   });
@@ -216,7 +216,11 @@ describe('S3 through @aws-sdk/client-s3 with default checksum settings', () => {
   });
 
   test('virtual-hosted-style addressing', async () => {
-    const agent = new Agent({ lookup: (_host, _opts, cb) => (cb as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4) });
+    // Resolve every *.localhost name to loopback, as browsers and systemd-resolved do.
+    const agent = new Agent({
+      lookup: ((_host: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) =>
+        opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as never,
+    });
     const port = new URL(k.endpoint).port;
     const vhost = new S3Client({
       endpoint: `http://localhost:${port}`,

@@ -101,6 +101,8 @@ export function createEdge(deps: EdgeDeps) {
         req.body = await readBody(raw, config.maxBodyBytes);
         verified = verifySignature(signedParts, (id) => deps.credentials.secretFor(id), new Date(), { bodySha256Hex: sha256Hex(req.body), service: service.signingName });
       }
+      // The query protocol names its operation in the body, which is only read now.
+      resolved ??= service.codec.resolveOperation(service.model, req);
       principal = deps.credentials.principalFor(verified.accessKeyId);
       if (!principal) throw Errors.internal('no principal for a verified key');
 
@@ -124,7 +126,7 @@ export function createEdge(deps: EdgeDeps) {
       response = service.codec.serializeOutput(service.model, operation, output, requestId);
     } catch (e) {
       const error = toAwsError(e, service?.id === 's3');
-      if (error.status >= 500) log.error('request failed', { requestId, error: String((e as Error)?.stack ?? e) });
+      if (error.status >= 500 && error.status !== 501) log.error('request failed', { requestId, error: String((e as Error)?.stack ?? e) });
       response = service
         ? service.codec.serializeError(service.model, error, requestId, req)
         : { status: error.status, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, body: JSON.stringify({ __type: error.code, message: error.message }) };

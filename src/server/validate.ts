@@ -5,9 +5,10 @@
  *
  * The aws-sdk v2 models Kiln routes with drop value constraints, so lengths, ranges,
  * patterns and enums come from botocore's full models when a botocore installation is on
- * the machine (Debian's python3-botocore, or KILN_BOTOCORE_DATA); required members are
+ * the machine (KILN_BOTOCORE_DATA, the botocore of `python3`, or Debian's python3-botocore); required members are
  * always checked from the routing model.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -67,10 +68,28 @@ function apiNode(model: ApiModel, shape: Shape): Node {
   };
 }
 
+let roots: string[] | undefined;
+
+/** Where botocore models are: KILN_BOTOCORE_DATA, the botocore of `python3` on PATH, Debian's. */
 const botocoreRoots = (): string[] => {
-  const roots = [process.env.KILN_BOTOCORE_DATA, '/usr/lib/python3/dist-packages/botocore/data'];
-  return roots.filter((r): r is string => !!r && existsSync(r));
+  roots ??= [process.env.KILN_BOTOCORE_DATA, pythonBotocoreData(), '/usr/lib/python3/dist-packages/botocore/data'].filter(
+    (r): r is string => !!r && existsSync(r),
+  );
+  return roots;
 };
+
+function pythonBotocoreData(): string | undefined {
+  try {
+    const out = execFileSync('python3', ['-c', 'import botocore, os; print(os.path.dirname(botocore.__file__))'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    });
+    return path.join(out.trim(), 'data');
+  } catch {
+    return undefined;
+  }
+}
 
 const botoCache = new Map<string, BotoModel | null>();
 

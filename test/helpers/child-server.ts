@@ -26,7 +26,7 @@ export function spawnKiln(env: NodeJS.ProcessEnv): Promise<ChildKiln> {
     const timer = setTimeout(() => reject(new Error(`kiln did not start:\n${output}`)), 30_000);
     const onData = (d: Buffer) => {
       output += d.toString();
-      const m = /"msg":"kiln ready","url":"([^"]+)"/.exec(output);
+      const m = /"msg":"kiln ready"[^\n]*"url":"([^"]+)"/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve({ child, url: m[1]!, output: () => output, exited });

@@ -46,8 +46,10 @@ export interface PutObjectInput {
   /**
    * Called after all bytes were received and hashed, before the object becomes visible.
    * Used by the edge to verify the SigV4 payload hash / trailing checksum; throwing aborts the write.
+   * `checksums` holds every checksum computed (expected + computeChecksums), so a trailing
+   * checksum can be compared without hashing the body twice.
    */
-  beforeCommit?: (digest: { sha256Hex: string; size: number }) => void | Promise<void>;
+  beforeCommit?: (digest: { sha256Hex: string; size: number; checksums: Checksums }) => void | Promise<void>;
 }
 
 export interface ListObjectsInput {
