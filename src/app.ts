@@ -29,6 +29,7 @@ export interface RunningKiln {
   rootKeyFromEnv: boolean;
   objects: ObjectStore;
   metadata: MetadataDb;
+  announceReady(): void;
   close(): Promise<void>;
 }
 
@@ -98,7 +99,6 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  log.info('kiln ready', { url, dataDir: config.dataDir, region: config.region, accountId: config.accountId });
 
   let closing: Promise<void> | undefined;
   return {
@@ -111,6 +111,10 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     rootKeyFromEnv: fromEnv,
     objects,
     metadata,
+    /** Logs the line that tells operators and supervisors that Kiln answers requests. */
+    announceReady() {
+      log.info('kiln ready', { url, dataDir: config.dataDir, region: config.region, accountId: config.accountId });
+    },
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

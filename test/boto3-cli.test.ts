@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -82,6 +82,10 @@ describe('boto3 (Debian python3-boto3) and the aws CLI', () => {
     writeFileSync(path.join(tree, 'x.txt'), 'x');
     writeFileSync(path.join(tree, 'sub', 'y.txt'), 'y');
     writeFileSync(path.join(tree, 'sub', 'big.bin'), randomBytes(9 * 1024 * 1024));
+    // sync compares local mtimes with LastModified, which S3 gives in whole seconds: keep the
+    // files clearly older than the upload, as they would be outside a test.
+    const past = new Date(Date.now() - 60_000);
+    for (const f of ['x.txt', 'sub/y.txt', 'sub/big.bin']) utimesSync(path.join(tree, f), past, past);
     const sync = await aws('s3', 'sync', tree, 's3://cli/tree/');
     assert.equal(sync.code, 0, sync.stderr);
     const again = await aws('s3', 'sync', tree, 's3://cli/tree/');

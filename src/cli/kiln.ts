@@ -50,6 +50,8 @@ async function serve(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: a supervisor that signals as soon as it reads this line must find the handlers in place.
+  kiln.announceReady();
 }
 
 function credentials(): void {

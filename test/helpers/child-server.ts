@@ -1,9 +1,16 @@
 /** Runs `kiln serve` as a separate process, as `npm start` does, and finds its URL in its log. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+// A failed assertion must not leave a server running: that would keep the test file alive forever.
+const started = new Set<ChildProcess>();
+after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 export interface ChildKiln {
   child: ChildProcess;
@@ -18,6 +25,7 @@ export function spawnKiln(env: NodeJS.ProcessEnv): Promise<ChildKiln> {
     env: { ...process.env, KILN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
