@@ -113,7 +113,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     metadata,
     /** Logs the line that tells operators and supervisors that Kiln answers requests. */
     announceReady() {
-      log.info('kiln ready', { url, dataDir: config.dataDir, region: config.region, accountId: config.accountId });
+      log.lifecycle('kiln ready', { url, dataDir: config.dataDir, region: config.region, accountId: config.accountId });
     },
     close() {
       closing ??= (async () => {
@@ -125,7 +125,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
         audit.close();
         await objects.close();
         await metadata.destroy();
-        log.info('kiln stopped');
+        log.lifecycle('kiln stopped');
       })();
       return closing;
     },

@@ -1,11 +1,13 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, ListMultipartUploadsCommand, PutObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { spawnKiln } from './helpers/child-server.ts';
+import { killStartedKilns, spawnKiln } from './helpers/child-server.ts';
+
+after(killStartedKilns);
 import { run } from './helpers/processes.ts';
 
 const credentials = { accessKeyId: 'AKIAKILNTESTROOT0001', secretAccessKey: 'kiln-test-secret-key' };

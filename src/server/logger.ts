@@ -15,8 +15,11 @@ export class Logger {
   warn(msg: string, fields?: Record<string, unknown>) { this.write('warn', msg, fields); }
   error(msg: string, fields?: Record<string, unknown>) { this.write('error', msg, fields); }
 
-  private write(level: LogLevel, msg: string, fields?: Record<string, unknown>) {
-    if (ORDER[level] < ORDER[this.level]) return;
+  /** Lifecycle lines (ready, stopped) that supervisors wait for: written at every level but silent. */
+  lifecycle(msg: string, fields?: Record<string, unknown>) { this.write('info', msg, fields, this.level !== 'silent'); }
+
+  private write(level: LogLevel, msg: string, fields?: Record<string, unknown>, force = false) {
+    if (!force && ORDER[level] < ORDER[this.level]) return;
     const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.fields, ...fields });
     (level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
   }

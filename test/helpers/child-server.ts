@@ -1,16 +1,16 @@
 /** Runs `kiln serve` as a separate process, as `npm start` does, and finds its URL in its log. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { after } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-// A failed assertion must not leave a server running: that would keep the test file alive forever.
 const started = new Set<ChildProcess>();
-after(() => {
+
+/** Kills every server still running; tests call it in after() so a failed assertion cannot leave one keeping the run alive. */
+export function killStartedKilns(): void {
   for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+}
 
 export interface ChildKiln {
   child: ChildProcess;

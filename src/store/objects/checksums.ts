@@ -3,7 +3,7 @@
  * SigV4 payload hash, and the flexible checksums (x-amz-checksum-*), all fed in one pass.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Crc32 } from '@aws-crypto/crc32';
+import { crc32 } from 'node:zlib';
 import { Crc32c } from '@aws-crypto/crc32c';
 import type { ChecksumAlgorithm, Checksums } from './types.ts';
 
@@ -17,8 +17,21 @@ export interface Digester {
   digest(): Buffer;
 }
 
+/** zlib's native CRC-32 (Node >= 20.15), some fifty times faster than the JavaScript table. */
+class NativeCrc32Digester implements Digester {
+  private value = 0;
+  update(chunk: Buffer): void {
+    this.value = crc32(chunk, this.value);
+  }
+  digest(): Buffer {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(this.value >>> 0);
+    return out;
+  }
+}
+
 class CrcDigester implements Digester {
-  constructor(private readonly crc: Crc32 | Crc32c) {}
+  constructor(private readonly crc: Crc32c) {}
   update(chunk: Buffer): void {
     this.crc.update(chunk);
   }
@@ -45,7 +58,7 @@ class HashDigester implements Digester {
 export function createDigester(algorithm: ChecksumAlgorithm): Digester {
   switch (algorithm) {
     case 'CRC32':
-      return new CrcDigester(new Crc32());
+      return new NativeCrc32Digester();
     case 'CRC32C':
       return new CrcDigester(new Crc32c());
     case 'SHA1':
