@@ -4,15 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { KilnConfig } from './config.ts';
+import { LocalProcessExecutor } from './engine/jobs/executor.ts';
+import { TrainingJobs } from './engine/jobs/training-jobs.ts';
+import { LogStore } from './engine/logs/log-store.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
 import { createEdge } from './server/edge.ts';
 import { Logger } from './server/logger.ts';
 import { defineService, s3ResourceArn, type ServiceDefinition } from './services/registry.ts';
+import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
 import { SageMakerProvider } from './services/sagemaker/provider.ts';
 import { StsProvider } from './services/sts/provider.ts';
 import { openMetadataStore, type MetadataDb } from './store/metadata/database.ts';
+import { TagRepository } from './store/metadata/tags.ts';
 import { FsObjectStore } from './store/objects/fs-store.ts';
 import type { ObjectStore } from './store/objects/types.ts';
 
@@ -33,16 +38,16 @@ export interface RunningKiln {
   close(): Promise<void>;
 }
 
-function buildServices(config: KilnConfig, objects: ObjectStore): ServiceDefinition[] {
+function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
     defineService({ id: 'sts', modelUid: 'sts-2011-06-15', botocoreName: 'sts', provider: new StsProvider() }),
-    defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: new SageMakerProvider(), resourceArn: () => `${arnBase('sagemaker')}:*` }),
+    defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: new SageMakerProvider(metadata, training), resourceArn: () => `${arnBase('sagemaker')}:*` }),
     defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'sagemaker-featurestore-runtime', modelUid: 'sagemaker-featurestore-runtime-2020-07-01', botocoreName: 'sagemaker-featurestore-runtime', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: {} }),
-    defineService({ id: 'logs', modelUid: 'logs-2014-03-28', botocoreName: 'logs', provider: {} }),
+    defineService({ id: 'logs', modelUid: 'logs-2014-03-28', botocoreName: 'logs', provider: new LogsProvider(LogStore.for(metadata, config), new TagRepository(metadata)), resourceArn: logsResourceArn }),
   ];
 }
 
@@ -59,7 +64,19 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
-  const services = buildServices(config, objects);
+  const training = new TrainingJobs({
+    db: metadata,
+    objects,
+    logs: LogStore.for(metadata, config),
+    executor: new LocalProcessExecutor(),
+    dataDir: config.dataDir,
+    region: config.region,
+    accountId: config.accountId,
+    log: log.child({ component: 'training' }),
+  });
+  const reconciled = await training.reconcile();
+  if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
+  const services = buildServices(config, objects, metadata, training);
   const startedAt = Date.now();
 
   const handle = createEdge({
@@ -122,6 +139,8 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
+        await training.close();
+        await LogStore.for(metadata, config).flush();
         audit.close();
         await objects.close();
         await metadata.destroy();

@@ -124,7 +124,7 @@ try:
 except ClientError as e:
   print(e.response['Error']['Code'])
 try:
-  sm.describe_training_job(TrainingJobName='x')
+  sm.describe_labeling_job(LabelingJobName='x')
 except ClientError as e:
   print(e.response['Error']['Code'], e.response['ResponseMetadata']['HTTPStatusCode'])
 `], { env: k.env });

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CreateTrainingJobCommand, ListTrainingJobsCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
+import { CreateTrainingJobCommand, DescribeLabelingJobCommand, ListTrainingJobsCommand, SageMakerClient, SageMakerServiceException } from '@aws-sdk/client-sagemaker';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { startTestKiln, type TestKiln } from './helpers/kiln.ts';
 
@@ -43,10 +43,11 @@ describe('protocol edge through the official clients', () => {
   });
 
   test('an operation Kiln does not implement answers an AWS-shaped error naming it', async () => {
-    await assert.rejects(sm.send(new CreateTrainingJobCommand(trainingJob)), (e: SageMakerServiceException) => {
+    // Ground Truth labeling is outside what Kiln builds, so this stays unimplemented.
+    await assert.rejects(sm.send(new DescribeLabelingJobCommand({ LabelingJobName: 'x' })), (e: SageMakerServiceException) => {
       assert.equal(e.name, 'NotImplemented');
       assert.equal(e.$metadata.httpStatusCode, 501);
-      assert.match(e.message, /CreateTrainingJob/);
+      assert.match(e.message, /DescribeLabelingJob/);
       assert.ok(e.$metadata.requestId, 'carries x-amzn-RequestId');
       return true;
     });

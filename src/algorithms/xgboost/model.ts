@@ -62,6 +62,11 @@ export interface BoosterModel {
   trees: Tree[];
   /** Output group (class) of each tree; all 0 unless multi-class. */
   treeInfo: number[];
+  /**
+   * Trees per output group in each boosting round (XGBoost's num_parallel_tree, > 1 for boosted
+   * random forests); absent means 1. Used to map iteration ranges to trees.
+   */
+  numParallelTree?: number;
   /** Learner attributes, e.g. best_iteration and best_score after early stopping. */
   attributes: Record<string, string>;
   featureNames?: string[];

@@ -2,4 +2,92 @@
  * The SageMaker control plane. Operations are added here as their engine modules land;
  * every operation of the API model that is not a method here answers NotImplemented.
  */
-export class SageMakerProvider {}
+import type { TrainingJobs } from '../../engine/jobs/training-jobs.ts';
+import { AwsError } from '../../server/errors.ts';
+import type { MetadataDb } from '../../store/metadata/database.ts';
+import { TagRepository, type Tag } from '../../store/metadata/tags.ts';
+import type { OperationInput } from '../types.ts';
+
+const MAX_TAGS = 50;
+
+export class SageMakerProvider {
+  private readonly tags: TagRepository;
+
+  constructor(
+    private readonly db: MetadataDb,
+    private readonly training: TrainingJobs,
+  ) {
+    this.tags = new TagRepository(db);
+  }
+
+  // Training jobs
+
+  async CreateTrainingJob(input: OperationInput) {
+    const out = await this.training.create(input);
+    if (input.Tags?.length) await this.putTags(out.TrainingJobArn, input.Tags);
+    return out;
+  }
+
+  DescribeTrainingJob(input: OperationInput) {
+    return this.training.describe(input.TrainingJobName);
+  }
+
+  ListTrainingJobs(input: OperationInput) {
+    return this.training.list({
+      nameContains: input.NameContains,
+      statusEquals: input.StatusEquals,
+      creationTimeAfter: input.CreationTimeAfter,
+      creationTimeBefore: input.CreationTimeBefore,
+      lastModifiedTimeAfter: input.LastModifiedTimeAfter,
+      lastModifiedTimeBefore: input.LastModifiedTimeBefore,
+      sortBy: input.SortBy,
+      sortOrder: input.SortOrder,
+      maxResults: input.MaxResults,
+      nextToken: input.NextToken,
+    });
+  }
+
+  async StopTrainingJob(input: OperationInput) {
+    await this.training.stop(input.TrainingJobName);
+    return {};
+  }
+
+  // Tags, for any SageMaker resource Kiln holds
+
+  async AddTags(input: OperationInput) {
+    await this.requireResource(input.ResourceArn);
+    await this.putTags(input.ResourceArn, input.Tags);
+    return { Tags: input.Tags };
+  }
+
+  async ListTags(input: OperationInput) {
+    await this.requireResource(input.ResourceArn);
+    const all = await this.tags.list(input.ResourceArn);
+    const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
+    const max = input.MaxResults ?? 50;
+    const page = all.slice(start, start + max);
+    return { Tags: page, ...(start + max < all.length ? { NextToken: Buffer.from(String(start + max)).toString('base64url') } : {}) };
+  }
+
+  async DeleteTags(input: OperationInput) {
+    await this.requireResource(input.ResourceArn);
+    await this.tags.remove(input.ResourceArn, input.TagKeys);
+    return {};
+  }
+
+  private async putTags(arn: string, tags: Tag[]): Promise<void> {
+    const keys = new Set(tags.map((t) => t.Key));
+    if (keys.size !== tags.length) throw new AwsError('ValidationException', 'Tag keys must be unique within a request.');
+    const existing = await this.tags.list(arn);
+    const total = new Set([...existing.map((t) => t.Key), ...keys]).size;
+    if (total > MAX_TAGS) throw new AwsError('ValidationException', `A resource can have at most ${MAX_TAGS} tags; this request would give it ${total}.`);
+    if (tags.some((t) => t.Key.startsWith('aws:'))) throw new AwsError('ValidationException', "Tag keys starting with 'aws:' are reserved for AWS use.");
+    await this.tags.put(arn, tags);
+  }
+
+  private async requireResource(arn: string): Promise<void> {
+    const row = await this.db.selectFrom('sagemaker_resources').select('arn').where('arn', '=', arn).executeTakeFirst();
+    if (!row) throw new AwsError('ResourceNotFound', `Resource ${arn} does not exist.`, 400);
+  }
+}

@@ -27,7 +27,7 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 /** Opens the metadata database and brings its schema up to date. */
 export async function openMetadataStore(dataDir: string, dialect: Dialect = sqliteDialect(path.join(dataDir, 'kiln.db'))): Promise<MetadataDb> {
   const db = new Kysely<MetadataSchema>({ dialect });
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const { error, results } = await new Migrator({ db, provider, allowUnorderedMigrations: true }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     await db.destroy();

@@ -21,4 +21,68 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002_logs': {
+    async up(db: Kysely<unknown>) {
+      // CloudWatch Logs: groups, their streams, and the events of every stream. Events carry
+      // a monotonically increasing id that orders events of equal timestamp and anchors
+      // GetLogEvents/FilterLogEvents paging tokens.
+      await db.schema
+        .createTable('log_groups')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('name', 'varchar(512)', (c) => c.notNull().unique())
+        .addColumn('arn', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('retention_days', 'integer')
+        .addColumn('stored_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('kms_key_id', 'varchar(256)')
+        .addColumn('log_group_class', 'varchar(32)', (c) => c.notNull().defaultTo('STANDARD'))
+        .execute();
+      await db.schema
+        .createTable('log_streams')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('group_id', 'integer', (c) => c.notNull())
+        .addColumn('name', 'varchar(512)', (c) => c.notNull())
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('first_event_timestamp', 'bigint')
+        .addColumn('last_event_timestamp', 'bigint')
+        .addColumn('last_ingestion_time', 'bigint')
+        .addColumn('upload_sequence', 'bigint', (c) => c.notNull().defaultTo(1))
+        .addColumn('stored_bytes', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addUniqueConstraint('log_streams_group_name', ['group_id', 'name'])
+        .execute();
+      await db.schema.createIndex('log_streams_last_event').on('log_streams').columns(['group_id', 'last_event_timestamp', 'name']).execute();
+      await db.schema
+        .createTable('log_events')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('group_id', 'integer', (c) => c.notNull())
+        .addColumn('stream_id', 'integer', (c) => c.notNull())
+        .addColumn('timestamp', 'bigint', (c) => c.notNull())
+        .addColumn('ingestion_time', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .execute();
+      // GetLogEvents pages one stream in (timestamp, id) order; FilterLogEvents interleaves
+      // a group's streams in the same order within a time range.
+      await db.schema.createIndex('log_events_stream_time').on('log_events').columns(['stream_id', 'timestamp', 'id']).execute();
+      await db.schema.createIndex('log_events_group_time').on('log_events').columns(['group_id', 'timestamp', 'id']).execute();
+    },
+  },
+  '0003_sagemaker_resources': {
+    async up(db: Kysely<unknown>) {
+      // Every SageMaker resource (training jobs now; models, endpoints, ... later) as its
+      // Describe document, with the columns List* filters and sorts on.
+      await db.schema
+        .createTable('sagemaker_resources')
+        .addColumn('kind', 'varchar(64)', (c) => c.notNull())
+        .addColumn('name', 'varchar(256)', (c) => c.notNull())
+        .addColumn('arn', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('status', 'varchar(64)')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addColumn('last_modified_time', 'bigint', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('sagemaker_resources_pk', ['kind', 'name'])
+        .execute();
+      await db.schema.createIndex('sagemaker_resources_arn').on('sagemaker_resources').column('arn').unique().execute();
+      await db.schema.createIndex('sagemaker_resources_created').on('sagemaker_resources').columns(['kind', 'creation_time']).execute();
+    },
+  },
 };

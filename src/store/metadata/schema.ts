@@ -1,4 +1,6 @@
 /** Table types of the metadata database, shared by every backend (SQLite now, PostgreSQL later). */
+import type { Generated } from 'kysely';
+
 export interface ResourceTagTable {
   resource_arn: string;
   tag_key: string;
@@ -10,7 +12,57 @@ export interface KilnInfoTable {
   value: string;
 }
 
+export interface SageMakerResourceTable {
+  kind: string;
+  name: string;
+  arn: string;
+  status: string | null;
+  /** Epoch milliseconds. */
+  creation_time: number;
+  last_modified_time: number;
+  /** The resource's Describe document as JSON, timestamps as epoch milliseconds. */
+  doc: string;
+}
+
+export interface LogGroupTable {
+  id: Generated<number>;
+  name: string;
+  arn: string;
+  /** Epoch milliseconds, as every time in the log tables. */
+  creation_time: number;
+  retention_days: number | null;
+  stored_bytes: Generated<number>;
+  kms_key_id: string | null;
+  log_group_class: Generated<string>;
+}
+
+export interface LogStreamTable {
+  id: Generated<number>;
+  group_id: number;
+  name: string;
+  creation_time: number;
+  first_event_timestamp: number | null;
+  last_event_timestamp: number | null;
+  last_ingestion_time: number | null;
+  /** Counts PutLogEvents batches; rendered as the stream's uploadSequenceToken. */
+  upload_sequence: Generated<number>;
+  stored_bytes: Generated<number>;
+}
+
+export interface LogEventTable {
+  id: Generated<number>;
+  group_id: number;
+  stream_id: number;
+  timestamp: number;
+  ingestion_time: number;
+  message: string;
+}
+
 export interface MetadataSchema {
+  log_groups: LogGroupTable;
+  log_streams: LogStreamTable;
+  log_events: LogEventTable;
+  sagemaker_resources: SageMakerResourceTable;
   resource_tags: ResourceTagTable;
   kiln_info: KilnInfoTable;
 }

@@ -1,0 +1,405 @@
+/**
+ * Training jobs: creation with SageMaker's checks, the run of each job through its phases
+ * (Starting → Downloading → Training → Uploading → Completed), stopping, the runtime limit,
+ * and reconciliation of jobs a previous server left running.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AwsError } from '../../server/errors.ts';
+import type { Logger } from '../../server/logger.ts';
+import type { MetadataDb } from '../../store/metadata/database.ts';
+import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import type { ObjectStore } from '../../store/objects/types.ts';
+import { isEmptyDir, joinS3, uploadTarGz } from './artifacts.ts';
+import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
+import { containerPaths, createLayout, trainingEnvironment, writeConfigFiles, type ContainerPaths } from './container-layout.ts';
+import type { Executor, JobProcess } from './executor.ts';
+import { failureReason, JobFailure } from './failure.ts';
+import { resolveImage } from './images.ts';
+import { effectiveThreads, instanceType, memoryLimitBytes } from './instance-types.ts';
+import { JobLogWriter, type LogSink } from './job-logs.ts';
+import { builtinXgboostMetrics, definitionMetrics, MetricCollector, type MetricExtractor } from './metrics.ts';
+import { ACTIVE_STATUSES, finish, publicView, transition, type TrainingJobDoc } from './training-job.ts';
+
+export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/** What a built-in algorithm runs as: a Node process with its container entry point. */
+const BUILTIN_ENTRY: Record<string, string> = {
+  xgboost: path.join(ROOT, 'src/algorithms/xgboost/container.ts'),
+};
+
+export interface TrainingJobsDeps {
+  db: MetadataDb;
+  objects: ObjectStore;
+  logs: LogSink;
+  executor: Executor;
+  dataDir: string;
+  region: string;
+  accountId: string;
+  log: Logger;
+  /** How long a stopped job's process has between SIGTERM and SIGKILL (SageMaker: 120 s). */
+  stopGraceMs?: number;
+}
+
+interface ActiveRun {
+  stopRequested: boolean;
+  process?: JobProcess;
+  runtimeTimer?: NodeJS.Timeout;
+  runtimeExceeded: boolean;
+  done: Promise<void>;
+}
+
+const notFound = () => new AwsError('ValidationException', 'Requested resource not found.', 400);
+
+export class TrainingJobs {
+  readonly repo: ResourceRepository<TrainingJobDoc>;
+  private readonly active = new Map<string, ActiveRun>();
+  private closing = false;
+
+  constructor(private readonly deps: TrainingJobsDeps) {
+    this.repo = new ResourceRepository<TrainingJobDoc>(deps.db, 'training-job', (d) => ({
+      name: d.TrainingJobName,
+      arn: d.TrainingJobArn,
+      status: d.TrainingJobStatus,
+      creationTime: d.CreationTime,
+      lastModifiedTime: d.LastModifiedTime,
+    }));
+  }
+
+  arnOf(name: string): string {
+    return `arn:aws:sagemaker:${this.deps.region}:${this.deps.accountId}:training-job/${name.toLowerCase()}`;
+  }
+
+  async create(input: Record<string, any>): Promise<{ TrainingJobArn: string }> {
+    const name: string = input.TrainingJobName;
+    const spec = input.AlgorithmSpecification ?? {};
+    if (!spec.TrainingImage && !spec.AlgorithmName) {
+      throw new AwsError('ValidationException', 'Either TrainingImage or AlgorithmName must be specified in AlgorithmSpecification.');
+    }
+    const typeName: string = input.ResourceConfig?.InstanceType;
+    const type = typeName ? instanceType(typeName) : undefined;
+    if (!type) {
+      throw new AwsError('ValidationException', `ResourceConfig.InstanceType must be an ML instance type such as ml.m5.large${typeName ? `; Kiln does not know '${typeName}'` : ''}.`);
+    }
+    const count = input.ResourceConfig?.InstanceCount ?? 1;
+    if (count !== 1) {
+      throw new AwsError('ValidationException', `Kiln runs a training job on one instance: ResourceConfig.InstanceCount must be 1, not ${count}.`);
+    }
+    const channels: ChannelSource[] = input.InputDataConfig ?? [];
+    const seen = new Set<string>();
+    for (const c of channels) {
+      if (seen.has(c.ChannelName)) throw new AwsError('ValidationException', `Channel names must be unique: '${c.ChannelName}' appears more than once in InputDataConfig.`);
+      seen.add(c.ChannelName);
+    }
+    if (!parseS3Uri(input.OutputDataConfig?.S3OutputPath ?? '')) {
+      throw new AwsError('ValidationException', `OutputDataConfig.S3OutputPath '${input.OutputDataConfig?.S3OutputPath}' is not an S3 URI (s3://bucket/prefix).`);
+    }
+    if (spec.MetricDefinitions) {
+      try {
+        definitionMetrics(spec.MetricDefinitions);
+      } catch (e) {
+        throw new AwsError('ValidationException', (e as Error).message);
+      }
+    }
+    const running = await this.repo.countByStatus(ACTIVE_STATUSES, (d) => d.ResourceConfig.InstanceType === typeName);
+    if (running + 1 > type.trainingQuota) {
+      throw new AwsError(
+        'ResourceLimitExceeded',
+        `The account-level service limit '${typeName} for training job usage' is ${type.trainingQuota} Instances, with current utilization of ${running} Instances and a request delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota.`,
+      );
+    }
+
+    const now = new Date();
+    const arn = this.arnOf(name);
+    const doc: TrainingJobDoc = {
+      TrainingJobName: name,
+      TrainingJobArn: arn,
+      TrainingJobStatus: 'InProgress',
+      SecondaryStatus: 'Starting',
+      HyperParameters: input.HyperParameters ?? {},
+      AlgorithmSpecification: { TrainingInputMode: 'File', ...spec },
+      RoleArn: input.RoleArn,
+      InputDataConfig: input.InputDataConfig,
+      OutputDataConfig: input.OutputDataConfig,
+      ResourceConfig: { InstanceCount: 1, VolumeSizeInGB: 30, ...input.ResourceConfig },
+      StoppingCondition: { MaxRuntimeInSeconds: 86400, ...input.StoppingCondition },
+      CreationTime: now,
+      LastModifiedTime: now,
+      SecondaryStatusTransitions: [],
+      EnableNetworkIsolation: input.EnableNetworkIsolation ?? false,
+      EnableInterContainerTrafficEncryption: input.EnableInterContainerTrafficEncryption ?? false,
+      EnableManagedSpotTraining: input.EnableManagedSpotTraining ?? false,
+      ...(input.CheckpointConfig ? { CheckpointConfig: input.CheckpointConfig } : {}),
+      ...(input.Environment ? { Environment: input.Environment } : {}),
+      ...(input.ExperimentConfig ? { ExperimentConfig: input.ExperimentConfig } : {}),
+      ...(input.VpcConfig ? { VpcConfig: input.VpcConfig } : {}),
+      ...(input.RetryStrategy ? { RetryStrategy: input.RetryStrategy } : {}),
+      _kiln: { workDir: path.join(this.deps.dataDir, 'jobs', 'training', name) },
+    };
+    transition(doc, 'Starting', now);
+    if (!(await this.repo.insert(doc))) {
+      const existing = await this.repo.get(name);
+      throw new AwsError('ResourceInUse', `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${existing?.TrainingJobArn ?? arn})`);
+    }
+    this.launch(name);
+    return { TrainingJobArn: arn };
+  }
+
+  async describe(name: string): Promise<Record<string, unknown>> {
+    const doc = await this.repo.get(name);
+    if (!doc) throw notFound();
+    return publicView(doc);
+  }
+
+  async list(query: ListQuery): Promise<{ TrainingJobSummaries: Record<string, unknown>[]; NextToken?: string }> {
+    try {
+      const { items, nextToken } = await this.repo.list(query);
+      return {
+        TrainingJobSummaries: items.map((d) => ({
+          TrainingJobName: d.TrainingJobName,
+          TrainingJobArn: d.TrainingJobArn,
+          CreationTime: d.CreationTime,
+          ...(d.TrainingEndTime ? { TrainingEndTime: d.TrainingEndTime } : {}),
+          LastModifiedTime: d.LastModifiedTime,
+          TrainingJobStatus: d.TrainingJobStatus,
+        })),
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      };
+    } catch (e) {
+      if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
+      throw e;
+    }
+  }
+
+  async stop(name: string): Promise<void> {
+    const doc = await this.repo.get(name);
+    if (!doc) throw notFound();
+    if (doc.TrainingJobStatus !== 'InProgress') {
+      if (doc.TrainingJobStatus === 'Stopping') return;
+      throw new AwsError('ValidationException', `The request was rejected because the training job is in status ${doc.TrainingJobStatus}.`);
+    }
+    await this.repo.update(name, (d) => {
+      if (d.TrainingJobStatus !== 'InProgress') return undefined;
+      d.TrainingJobStatus = 'Stopping';
+      return transition(d, 'Stopping', new Date());
+    });
+    const run = this.active.get(name);
+    if (run) {
+      run.stopRequested = true;
+      run.process?.terminate(this.deps.stopGraceMs ?? 10_000);
+    }
+  }
+
+  /** Waits until a job's run has ended (tests and shutdown). */
+  async settled(name: string): Promise<void> {
+    await this.active.get(name)?.done;
+  }
+
+  /**
+   * Jobs that a previous server left InProgress or Stopping cannot resume (their process
+   * was a child of that server): end a surviving orphan process and fail them clearly.
+   */
+  async reconcile(): Promise<number> {
+    const stale = await this.repo.listByStatus(ACTIVE_STATUSES);
+    for (const doc of stale) {
+      if (doc._kiln?.pid) this.deps.executor.killOrphan(doc._kiln.pid, doc.TrainingJobName);
+      await this.repo.update(doc.TrainingJobName, (d) => {
+        if (!ACTIVE_STATUSES.includes(d.TrainingJobStatus)) return undefined;
+        const now = new Date();
+        if (d.TrainingJobStatus === 'Stopping') return finish(d, 'Stopped', 'Stopped', now);
+        return finish(d, 'Failed', 'Failed', now, 'InternalServerError: The Kiln server stopped while this training job was running, so the job was ended. Start it again with a new name.');
+      });
+      this.deps.log.warn('training job ended by restart reconciliation', { job: doc.TrainingJobName, status: doc.TrainingJobStatus });
+    }
+    return stale.length;
+  }
+
+  /** Ends every running job (server shutdown): their processes are stopped and the jobs fail clearly. */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const run of this.active.values()) run.process?.terminate(2_000);
+    await Promise.allSettled([...this.active.values()].map((r) => r.done));
+  }
+
+  private launch(name: string): void {
+    const run: ActiveRun = { stopRequested: false, runtimeExceeded: false, done: Promise.resolve() };
+    this.active.set(name, run);
+    run.done = this.execute(name, run)
+      .catch((e) => this.deps.log.error('training job runner failed', { job: name, error: String((e as Error)?.stack ?? e) }))
+      .finally(() => {
+        if (run.runtimeTimer) clearTimeout(run.runtimeTimer);
+        this.active.delete(name);
+      });
+  }
+
+  private async setPhase(name: string, secondary: string, patch: (d: TrainingJobDoc) => void = () => {}): Promise<void> {
+    await this.repo.update(name, (d) => {
+      if (d.TrainingJobStatus !== 'InProgress') return undefined;
+      patch(d);
+      return transition(d, secondary, new Date());
+    });
+  }
+
+  private async execute(name: string, run: ActiveRun): Promise<void> {
+    const doc = (await this.repo.get(name))!;
+    const paths = containerPaths(path.join(doc._kiln!.workDir!, 'opt', 'ml'));
+    const started = new Date();
+    const logStream = `${name}/algo-1-${Math.floor(started.getTime() / 1000)}`;
+    const writer = new JobLogWriter(this.deps.logs, TRAINING_LOG_GROUP, logStream, (e) =>
+      this.deps.log.error('job log write failed', { job: name, error: String(e) }),
+    );
+    let collector: MetricCollector | undefined;
+    let outcome: { status: 'Completed' | 'Failed' | 'Stopped'; secondary: string; reason?: string } = { status: 'Completed', secondary: 'Completed' };
+
+    const maxRuntime = doc.StoppingCondition.MaxRuntimeInSeconds ?? 86400;
+    run.runtimeTimer = setTimeout(() => {
+      run.runtimeExceeded = true;
+      run.process?.terminate(this.deps.stopGraceMs ?? 10_000);
+    }, maxRuntime * 1000);
+    run.runtimeTimer.unref();
+    const interrupted = () => run.stopRequested || run.runtimeExceeded || this.closing;
+
+    try {
+      rmSync(doc._kiln!.workDir!, { recursive: true, force: true });
+      createLayout(paths);
+      await writer.open();
+      await this.repo.update(name, (d) => {
+        d._kiln = { ...d._kiln, logStream };
+        d.TrainingStartTime = started;
+        return d;
+      });
+
+      const image = resolveImage(doc.AlgorithmSpecification.TrainingImage ?? doc.AlgorithmSpecification.AlgorithmName ?? '');
+      if (image.kind !== 'builtin') throw new JobFailure(`ClientError: ${image.reason}`);
+      const entry = BUILTIN_ENTRY[image.algorithm];
+      if (!entry) throw new JobFailure(`ClientError: The built-in algorithm '${image.algorithm}' is not available in Kiln.`);
+      let extract: MetricExtractor = builtinXgboostMetrics;
+      if (doc.AlgorithmSpecification.MetricDefinitions?.length) {
+        const custom = definitionMetrics(doc.AlgorithmSpecification.MetricDefinitions);
+        extract = (line) => [...builtinXgboostMetrics(line), ...custom(line)];
+      }
+      collector = new MetricCollector(extract);
+
+      // Downloading
+      await this.setPhase(name, 'Downloading');
+      const channels = (doc.InputDataConfig ?? []) as ChannelSource[];
+      for (const channel of channels) {
+        if (interrupted()) break;
+        const got = await downloadChannel(this.deps.objects, channel, paths.channel(channel.ChannelName));
+        writer.write(`Kiln: downloaded ${got.files} file(s), ${got.bytes} bytes, for channel '${channel.ChannelName}'`);
+      }
+      await this.downloadCheckpoints(doc, paths);
+      const type = instanceType(doc.ResourceConfig.InstanceType!)!;
+      const threads = effectiveThreads(type);
+      writeConfigFiles(paths, {
+        hyperparameters: doc.HyperParameters ?? {},
+        instanceType: doc.ResourceConfig.InstanceType!,
+        channels: (doc.InputDataConfig ?? []) as never,
+        defaultInputMode: doc.AlgorithmSpecification.TrainingInputMode,
+      });
+
+      // Training
+      if (!interrupted()) {
+        await this.setPhase(name, 'Training');
+        const env = {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? paths.root,
+          LANG: process.env.LANG ?? 'C.UTF-8',
+          ...doc.Environment,
+          ...trainingEnvironment(paths, {
+            jobName: name,
+            hyperparameters: doc.HyperParameters ?? {},
+            channels: channels.map((c) => c.ChannelName),
+            instanceType: doc.ResourceConfig.InstanceType!,
+            threads,
+            region: this.deps.region,
+          }),
+        };
+        const proc = this.deps.executor.start({
+          jobTag: name,
+          command: process.execPath,
+          args: ['--import', TSX_LOADER, entry],
+          cwd: paths.root,
+          env,
+          memoryLimitBytes: memoryLimitBytes(type),
+          onLine: (line) => collector!.observe(writer.write(line)),
+        });
+        run.process = proc;
+        if (proc.pid) await this.repo.update(name, (d) => ((d._kiln = { ...d._kiln, pid: proc.pid }), d));
+        if (interrupted()) proc.terminate(this.deps.stopGraceMs ?? 10_000);
+        const exit = await proc.exited;
+        run.process = undefined;
+        if (exit.killedFor === 'memory') {
+          throw new JobFailure(`OutOfMemoryError: Please use an instance type with more memory, or reduce the size of training data processed on an instance. The training process used more than the ${type.memoryGiB} GiB of ${doc.ResourceConfig.InstanceType}.`);
+        }
+        if (!interrupted() && exit.code !== 0) {
+          const reported = existsSync(paths.failure) ? readFileSync(paths.failure, 'utf8').trim() : '';
+          throw new JobFailure(reported || `AlgorithmError: The training process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}.`);
+        }
+      }
+
+      if (run.runtimeExceeded) {
+        outcome = { status: 'Failed', secondary: 'MaxRuntimeExceeded', reason: `MaxRuntimeExceeded: Training job ran longer than StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} seconds) and was stopped.` };
+      } else if (run.stopRequested) {
+        outcome = { status: 'Stopped', secondary: 'Stopped' };
+      } else if (this.closing) {
+        outcome = { status: 'Failed', secondary: 'Failed', reason: 'InternalServerError: The Kiln server was shut down while this training job was running.' };
+      }
+
+      // Uploading: a stopped job keeps what its algorithm saved, as on SageMaker.
+      if (outcome.status === 'Completed' || (outcome.status === 'Stopped' && !isEmptyDir(paths.model))) {
+        await this.setPhase(name, 'Uploading');
+        await this.repo.update(name, (d) => (d.TrainingJobStatus === 'Stopping' ? transition(d, 'Uploading', new Date()) : undefined));
+        const output = parseS3Uri(doc.OutputDataConfig!.S3OutputPath)!;
+        const modelLocation = joinS3(output, name, 'output', 'model.tar.gz');
+        await uploadTarGz(this.deps.objects, paths.model, modelLocation);
+        if (!isEmptyDir(paths.outputData)) await uploadTarGz(this.deps.objects, paths.outputData, joinS3(output, name, 'output', 'output.tar.gz'));
+        await this.uploadCheckpoints(doc, paths);
+        await this.repo.update(name, (d) => ((d.ModelArtifacts = { S3ModelArtifacts: `s3://${modelLocation.bucket}/${modelLocation.key}` }), d));
+      }
+    } catch (e) {
+      const reason = e instanceof JobFailure ? e.reason : `InternalServerError: ${(e as Error).message}`;
+      if (!(e instanceof JobFailure)) this.deps.log.error('training job failed inside Kiln', { job: name, error: String((e as Error)?.stack ?? e) });
+      outcome = run.stopRequested && !(e instanceof JobFailure) ? { status: 'Stopped', secondary: 'Stopped' } : { status: 'Failed', secondary: 'Failed', reason };
+      writer.write(reason);
+    } finally {
+      await writer.flush();
+    }
+
+    const finalMetrics = collector?.final() ?? [];
+    await this.repo.update(name, (d) => {
+      if (finalMetrics.length) d.FinalMetricDataList = finalMetrics;
+      // A stop that raced a successful finish still ends Stopped, as the user asked.
+      const status = outcome.status === 'Completed' && d.TrainingJobStatus === 'Stopping' ? 'Stopped' : outcome.status;
+      return finish(d, status, status === 'Stopped' ? 'Stopped' : outcome.secondary, new Date(), outcome.reason ? failureReason(outcome.reason) : undefined);
+    });
+  }
+
+  private async downloadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths): Promise<void> {
+    const uri = doc.CheckpointConfig?.S3Uri;
+    if (!uri) return;
+    const location = parseS3Uri(uri);
+    if (!location) throw new JobFailure(`ClientError: CheckpointConfig.S3Uri '${uri}' is not an S3 URI.`);
+    const listing = await this.deps.objects.listObjects({ bucket: location.bucket, prefix: location.key, maxKeys: 1 }).catch(() => undefined);
+    if (!listing?.objects.length) return;
+    mkdirSync(paths.checkpoints, { recursive: true });
+    await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri } } }, paths.checkpoints);
+  }
+
+  private async uploadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths): Promise<void> {
+    const uri = doc.CheckpointConfig?.S3Uri;
+    const location = uri ? parseS3Uri(uri) : undefined;
+    if (!location || isEmptyDir(paths.checkpoints)) return;
+    const { readdirSync, createReadStream, statSync } = await import('node:fs');
+    const walk = (dir: string, rel: string): string[] =>
+      readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? walk(path.join(dir, n), `${rel}${n}/`) : [`${rel}${n}`]));
+    for (const file of walk(paths.checkpoints, '')) {
+      const target = joinS3(location, file);
+      await this.deps.objects.putObject({ bucket: target.bucket, key: target.key, body: createReadStream(path.join(paths.checkpoints, file)) });
+    }
+  }
+}
