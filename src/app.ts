@@ -12,9 +12,11 @@ import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/cred
 import { createEdge } from './server/edge.ts';
 import { Logger } from './server/logger.ts';
 import { defineService, s3ResourceArn, type ServiceDefinition } from './services/registry.ts';
+import { composeProviders } from './services/types.ts';
 import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
-import { SageMakerProvider } from './services/sagemaker/provider.ts';
+import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
+import { SageMakerTrainingOperations } from './services/sagemaker/training.ts';
 import { StsProvider } from './services/sts/provider.ts';
 import { openMetadataStore, type MetadataDb } from './store/metadata/database.ts';
 import { TagRepository } from './store/metadata/tags.ts';
@@ -40,10 +42,13 @@ export interface RunningKiln {
 
 function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
+  const tags = new SageMakerTagOperations(metadata);
+  // Every SageMaker operation not implemented by one of these parts answers NotImplemented.
+  const sagemaker = composeProviders(tags, new SageMakerTrainingOperations(training, tags));
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
     defineService({ id: 'sts', modelUid: 'sts-2011-06-15', botocoreName: 'sts', provider: new StsProvider() }),
-    defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: new SageMakerProvider(metadata, training), resourceArn: () => `${arnBase('sagemaker')}:*` }),
+    defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: sagemaker, resourceArn: () => `${arnBase('sagemaker')}:*` }),
     defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'sagemaker-featurestore-runtime', modelUid: 'sagemaker-featurestore-runtime-2020-07-01', botocoreName: 'sagemaker-featurestore-runtime', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: {} }),

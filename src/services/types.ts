@@ -31,3 +31,24 @@ export function handlerFor(provider: Provider, operation: string): OperationHand
   const fn = (provider as Record<string, unknown>)[operation];
   return typeof fn === 'function' ? (fn.bind(provider) as OperationHandler) : undefined;
 }
+
+/**
+ * One provider made of several parts (e.g. SageMaker's training and hosting operations),
+ * each a class with one method per operation it implements. A name implemented twice is a bug.
+ */
+export function composeProviders(...parts: object[]): Provider {
+  const composite: Record<string, unknown> = {};
+  for (const part of parts) {
+    let proto = Object.getPrototypeOf(part);
+    while (proto && proto !== Object.prototype) {
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const fn = (part as Record<string, unknown>)[name];
+        if (name === 'constructor' || typeof fn !== 'function' || !/^[A-Z]/.test(name)) continue;
+        if (name in composite) throw new Error(`operation ${name} is implemented by two providers`);
+        composite[name] = fn.bind(part);
+      }
+      proto = Object.getPrototypeOf(proto);
+    }
+  }
+  return composite;
+}

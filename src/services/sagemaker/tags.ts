@@ -1,8 +1,4 @@
-/**
- * The SageMaker control plane. Operations are added here as their engine modules land;
- * every operation of the API model that is not a method here answers NotImplemented.
- */
-import type { TrainingJobs } from '../../engine/jobs/training-jobs.ts';
+/** Tags on any SageMaker resource Kiln holds (AddTags, ListTags, DeleteTags, and Tags on Create*). */
 import { AwsError } from '../../server/errors.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
 import { TagRepository, type Tag } from '../../store/metadata/tags.ts';
@@ -10,49 +6,12 @@ import type { OperationInput } from '../types.ts';
 
 const MAX_TAGS = 50;
 
-export class SageMakerProvider {
+export class SageMakerTagOperations {
   private readonly tags: TagRepository;
 
-  constructor(
-    private readonly db: MetadataDb,
-    private readonly training: TrainingJobs,
-  ) {
+  constructor(private readonly db: MetadataDb) {
     this.tags = new TagRepository(db);
   }
-
-  // Training jobs
-
-  async CreateTrainingJob(input: OperationInput) {
-    const out = await this.training.create(input);
-    if (input.Tags?.length) await this.putTags(out.TrainingJobArn, input.Tags);
-    return out;
-  }
-
-  DescribeTrainingJob(input: OperationInput) {
-    return this.training.describe(input.TrainingJobName);
-  }
-
-  ListTrainingJobs(input: OperationInput) {
-    return this.training.list({
-      nameContains: input.NameContains,
-      statusEquals: input.StatusEquals,
-      creationTimeAfter: input.CreationTimeAfter,
-      creationTimeBefore: input.CreationTimeBefore,
-      lastModifiedTimeAfter: input.LastModifiedTimeAfter,
-      lastModifiedTimeBefore: input.LastModifiedTimeBefore,
-      sortBy: input.SortBy,
-      sortOrder: input.SortOrder,
-      maxResults: input.MaxResults,
-      nextToken: input.NextToken,
-    });
-  }
-
-  async StopTrainingJob(input: OperationInput) {
-    await this.training.stop(input.TrainingJobName);
-    return {};
-  }
-
-  // Tags, for any SageMaker resource Kiln holds
 
   async AddTags(input: OperationInput) {
     await this.requireResource(input.ResourceArn);
@@ -76,7 +35,8 @@ export class SageMakerProvider {
     return {};
   }
 
-  private async putTags(arn: string, tags: Tag[]): Promise<void> {
+  /** Validates and stores tags, as Create* operations with Tags and AddTags do. */
+  async putTags(arn: string, tags: Tag[]): Promise<void> {
     const keys = new Set(tags.map((t) => t.Key));
     if (keys.size !== tags.length) throw new AwsError('ValidationException', 'Tag keys must be unique within a request.');
     const existing = await this.tags.list(arn);
