@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { spawnKiln } from '../test/helpers/child-server.ts';
+import { CHURN_XGBOOST } from '../test/helpers/shared-data.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const DATA = path.resolve(here, '../../shared/data/churn-xgboost');
+const DATA = CHURN_XGBOOST;
 const JOBS = Number(process.env.BENCH_JOBS ?? 5);
 const credentials = { accessKeyId: 'AKIAKILNBENCH0000002', secretAccessKey: 'kiln-bench-secret-2' };
 

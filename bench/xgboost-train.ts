@@ -20,9 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { parseHyperparameters } from '../src/algorithms/xgboost/hyperparameters.ts';
 import { train } from '../src/algorithms/xgboost/train.ts';
 import type { LabeledData } from '../src/algorithms/xgboost/model.ts';
+import { CHURN_XGBOOST } from '../test/helpers/shared-data.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CHURN = '/work/shared/data/churn-xgboost';
+const CHURN = CHURN_XGBOOST;
 
 interface Case {
   name: string;

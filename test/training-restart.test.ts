@@ -6,10 +6,11 @@ import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { killStartedKilns, spawnKiln } from './helpers/child-server.ts';
+import { CHURN_XGBOOST } from './helpers/shared-data.ts';
 
 after(killStartedKilns);
 
-const DATA = path.resolve(import.meta.dirname, '../../shared/data/churn-xgboost');
+const DATA = CHURN_XGBOOST;
 const credentials = { accessKeyId: 'AKIAKILNTESTROOT0002', secretAccessKey: 'kiln-test-secret-key-2' };
 
 test('a server killed during a training job leaves no job stuck and no orphan process', async () => {

@@ -18,9 +18,10 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { CloudWatchLogsClient, GetLogEventsCommand, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { startTestKiln, type TestKiln } from './helpers/kiln.ts';
+import { CHURN_XGBOOST } from './helpers/shared-data.ts';
 import { PYTHON, run } from './helpers/processes.ts';
 
-const DATA = path.resolve(import.meta.dirname, '../../shared/data/churn-xgboost');
+const DATA = CHURN_XGBOOST;
 const IMAGE = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
 const CHURN_HPS = {
   max_depth: '5',

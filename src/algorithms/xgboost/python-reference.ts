@@ -7,10 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CHURN_XGBOOST } from '../../../test/helpers/shared-data.ts';
 
 export const PYTHON = '/usr/bin/python3';
-export const CHURN_TRAIN = '/work/shared/data/churn-xgboost/train.csv';
-export const CHURN_VALIDATION = '/work/shared/data/churn-xgboost/validation.csv';
+export const CHURN_TRAIN = path.join(CHURN_XGBOOST, 'train.csv');
+export const CHURN_VALIDATION = path.join(CHURN_XGBOOST, 'validation.csv');
 
 let available: string | undefined;
 
