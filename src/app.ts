@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { KilnConfig } from './config.ts';
 import { LocalProcessExecutor } from './engine/jobs/executor.ts';
 import { TrainingJobs } from './engine/jobs/training-jobs.ts';
+import { Endpoints } from './engine/hosting/endpoints.ts';
+import { HostingModels } from './engine/hosting/models.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
@@ -15,6 +17,8 @@ import { defineService, s3ResourceArn, type ServiceDefinition } from './services
 import { composeProviders } from './services/types.ts';
 import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
+import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
+import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
 import { SageMakerTrainingOperations } from './services/sagemaker/training.ts';
 import { StsProvider } from './services/sts/provider.ts';
@@ -40,16 +44,16 @@ export interface RunningKiln {
   close(): Promise<void>;
 }
 
-function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs): ServiceDefinition[] {
+function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
   const tags = new SageMakerTagOperations(metadata);
   // Every SageMaker operation not implemented by one of these parts answers NotImplemented.
-  const sagemaker = composeProviders(tags, new SageMakerTrainingOperations(training, tags));
+  const sagemaker = composeProviders(tags, new SageMakerTrainingOperations(training, tags), new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags));
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
     defineService({ id: 'sts', modelUid: 'sts-2011-06-15', botocoreName: 'sts', provider: new StsProvider() }),
     defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: sagemaker, resourceArn: () => `${arnBase('sagemaker')}:*` }),
-    defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: {} }),
+    defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: new SageMakerRuntimeProvider(hosting.endpoints), validationError: runtimeValidationError }),
     defineService({ id: 'sagemaker-featurestore-runtime', modelUid: 'sagemaker-featurestore-runtime-2020-07-01', botocoreName: 'sagemaker-featurestore-runtime', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'logs', modelUid: 'logs-2014-03-28', botocoreName: 'logs', provider: new LogsProvider(LogStore.for(metadata, config), new TagRepository(metadata)), resourceArn: logsResourceArn }),
@@ -81,7 +85,20 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
-  const services = buildServices(config, objects, metadata, training);
+  const hostingModels = new HostingModels(metadata, config);
+  const endpoints = new Endpoints({
+    db: metadata,
+    objects,
+    models: hostingModels,
+    logs: LogStore.for(metadata, config),
+    dataDir: config.dataDir,
+    region: config.region,
+    accountId: config.accountId,
+    log: log.child({ component: 'hosting' }),
+  });
+  const restored = await endpoints.restore();
+  if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
+  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints });
   const startedAt = Date.now();
 
   const handle = createEdge({
@@ -145,6 +162,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
         await training.close();
+        await endpoints.close();
         await LogStore.for(metadata, config).flush();
         audit.close();
         await objects.close();

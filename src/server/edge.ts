@@ -114,7 +114,7 @@ export function createEdge(deps: EdgeDeps) {
       const input = service.codec.parseInput(service.model, resolved, req);
       if (service.id !== 's3') {
         const problems = validateInput(service.model, service.botocoreName, operation.name, input);
-        if (problems.length) throw Errors.validation(problems);
+        if (problems.length) throw service.validationError?.(problems, requestId) ?? Errors.validation(problems);
       }
       resourceArn = service.resourceArn(operation, input, { region: config.region, accountId: config.accountId });
       authorize(principal, `${service.iamPrefix}:${operation.name}`, resourceArn);

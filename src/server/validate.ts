@@ -45,7 +45,16 @@ interface Node {
   mapValue(): Node | undefined;
 }
 
+/** Nodes are built once per botocore shape: validation runs on every request. */
+const botoNodes = new WeakMap<BotoShape, Node>();
+
 function botoNode(model: BotoModel, shape: BotoShape): Node {
+  let node = botoNodes.get(shape);
+  if (!node) botoNodes.set(shape, (node = buildBotoNode(model, shape)));
+  return node;
+}
+
+function buildBotoNode(model: BotoModel, shape: BotoShape): Node {
   const at = (ref?: { shape: string }) => (ref && model.shapes[ref.shape] ? botoNode(model, model.shapes[ref.shape]!) : undefined);
   return {
     ...shape,
@@ -115,13 +124,22 @@ export function botocoreServices(): string[] {
   return botocoreRoots().flatMap((r) => readdirSync(r));
 }
 
+/** Java/Ruby regex syntax botocore patterns use that JavaScript spells differently. */
+function toJsPattern(pattern: string): string {
+  return pattern
+    .replace(/\\A/g, '^')
+    .replace(/\\[zZ]/g, '$')
+    .replace(/\[\\p\{Print\}\]/g, '[\\x20-\\x7E]')
+    .replace(/\\p\{Print\}/g, '\\x20-\\x7E');
+}
+
 const regexCache = new Map<string, RegExp | null>();
 function compilePattern(pattern: string): RegExp | null {
   if (!regexCache.has(pattern)) {
     let re: RegExp | null = null;
     for (const flags of ['u', '']) {
       try {
-        re = new RegExp(`^(?:${pattern})$`, flags);
+        re = new RegExp(`^(?:${toJsPattern(pattern)})$`, flags);
         break;
       } catch {
         /* Java-only syntax: try the next flavour, else skip the pattern */

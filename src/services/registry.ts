@@ -24,6 +24,8 @@ export interface ServiceDefinition {
   resourceArn(operation: Operation, input: Record<string, any>, account: { region: string; accountId: string }): string;
   /** Whether the call changes state (and so is audited). */
   isMutating(operation: Operation): boolean;
+  /** The error for input that fails validation, where the service words it its own way (default: ValidationException). */
+  validationError?(problems: string[], requestId: string): Error;
 }
 
 const CODECS: Record<string, Codec> = { json: awsJsonCodec, 'rest-json': restJsonCodec, 'rest-xml': restXmlCodec, query: queryCodec };
@@ -37,6 +39,7 @@ export function defineService(opts: {
   iamPrefix?: string;
   provider: Provider;
   resourceArn?: ServiceDefinition['resourceArn'];
+  validationError?: ServiceDefinition['validationError'];
 }): ServiceDefinition {
   const model = loadApiModel(opts.modelUid);
   const codec = CODECS[model.metadata.protocol];
@@ -51,6 +54,7 @@ export function defineService(opts: {
     provider: opts.provider,
     resourceArn: opts.resourceArn ?? (() => '*'),
     isMutating: (operation) => !READ_ONLY.test(operation.name),
+    ...(opts.validationError ? { validationError: opts.validationError } : {}),
   };
 }
 

@@ -97,6 +97,18 @@ export class ResourceRepository<D extends ResourceDoc> {
     });
   }
 
+  /** Removes a resource; false when there was none of that name. */
+  async delete(name: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('sagemaker_resources').where('kind', '=', this.kind).where('name', '=', name).executeTakeFirst();
+    return Number(result.numDeletedRows ?? 0) === 1;
+  }
+
+  /** Every resource of this kind (restart reconciliation). */
+  async all(): Promise<D[]> {
+    const rows = await this.db.selectFrom('sagemaker_resources').select('doc').where('kind', '=', this.kind).execute();
+    return rows.map((r) => decodeDoc<D>(r.doc));
+  }
+
   async listByStatus(statuses: string[]): Promise<D[]> {
     if (!statuses.length) return [];
     const rows = await this.db.selectFrom('sagemaker_resources').select('doc').where('kind', '=', this.kind).where('status', 'in', statuses).execute();
