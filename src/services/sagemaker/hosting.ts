@@ -1,24 +1,9 @@
 /** SageMaker's real-time hosting operations: models, endpoint configurations, endpoints. */
 import type { Endpoints } from '../../engine/hosting/endpoints.ts';
 import type { HostingModels } from '../../engine/hosting/models.ts';
-import type { ListQuery } from '../../store/metadata/resources.ts';
 import type { OperationInput } from '../types.ts';
+import { listQuery } from './list-query.ts';
 import type { SageMakerTagOperations } from './tags.ts';
-
-function listQuery(input: OperationInput): ListQuery {
-  return {
-    nameContains: input.NameContains,
-    statusEquals: input.StatusEquals,
-    creationTimeAfter: input.CreationTimeAfter,
-    creationTimeBefore: input.CreationTimeBefore,
-    lastModifiedTimeAfter: input.LastModifiedTimeAfter,
-    lastModifiedTimeBefore: input.LastModifiedTimeBefore,
-    sortBy: input.SortBy,
-    sortOrder: input.SortOrder,
-    maxResults: input.MaxResults,
-    nextToken: input.NextToken,
-  };
-}
 
 /** Describe documents keep Kiln's bookkeeping under `_kiln`; the wire never sees it. */
 function publicDoc<T extends Record<string, unknown>>(doc: T): Record<string, unknown> {

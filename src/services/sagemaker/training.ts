@@ -1,6 +1,7 @@
 /** SageMaker's training-job operations. */
 import type { TrainingJobs } from '../../engine/jobs/training-jobs.ts';
 import type { OperationInput } from '../types.ts';
+import { listQuery } from './list-query.ts';
 import type { SageMakerTagOperations } from './tags.ts';
 
 export class SageMakerTrainingOperations {
@@ -20,18 +21,7 @@ export class SageMakerTrainingOperations {
   }
 
   ListTrainingJobs(input: OperationInput) {
-    return this.training.list({
-      nameContains: input.NameContains,
-      statusEquals: input.StatusEquals,
-      creationTimeAfter: input.CreationTimeAfter,
-      creationTimeBefore: input.CreationTimeBefore,
-      lastModifiedTimeAfter: input.LastModifiedTimeAfter,
-      lastModifiedTimeBefore: input.LastModifiedTimeBefore,
-      sortBy: input.SortBy,
-      sortOrder: input.SortOrder,
-      maxResults: input.MaxResults,
-      nextToken: input.NextToken,
-    });
+    return this.training.list(listQuery(input));
   }
 
   async StopTrainingJob(input: OperationInput) {
