@@ -6,7 +6,9 @@
  * Cases: synthetic binary classification 100k×30 and 1M×30 (80/20 train/validation split,
  * 100 rounds, max_depth 6, eta 0.2) and the churn dataset (SageMaker's sample parameters).
  * Each side runs in its own child process that loads the same files; the time is measured
- * around train() / xgb.train only, memory is the child's peak RSS (VmHWM).
+ * around train() / xgb.train only, memory is the child's peak RSS (VmHWM). Runs alternate
+ * between the two trainers (BENCH_REPEAT times, default 3, 2 for 1M rows); the ratio uses
+ * each side's best time, the median ratio is reported too.
  *
  *   node --import tsx bench/xgboost-train.ts          (BENCH_CASES=synthetic-100k,churn to pick)
  *
@@ -237,18 +239,32 @@ async function main(): Promise<void> {
     const dir = mkdtempSync(path.join(os.tmpdir(), `kiln-xgb-bench-${c.name}-`));
     try {
       prepare(c, dir);
-      const xgbRun = spawnSync('/usr/bin/python3', ['-c', PY, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (xgbRun.status !== 0) throw new Error(`xgboost run failed: ${xgbRun.stderr}`);
-      const ref = JSON.parse(xgbRun.stdout.trim().split('\n').at(-1)!) as { seconds: number; peakRssMiB: number; validationError: number };
-      const kilnRun = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
-      if (kilnRun.status !== 0) throw new Error(`kiln run failed (status ${kilnRun.status}, signal ${kilnRun.signal}): ${kilnRun.stderr}${kilnRun.stdout}`);
-      const ours = JSON.parse(kilnRun.stdout) as { seconds: number; peakRssMiB: number; validationError: number; lastLine: string };
+      // The machine may be shared: alternate the two trainers and keep each one's best time.
+      const repeats = Number(process.env.BENCH_REPEAT ?? (c.rows && c.rows >= 1_000_000 ? 2 : 3));
+      const refRuns: { seconds: number; peakRssMiB: number; validationError: number }[] = [];
+      const ourRuns: { seconds: number; peakRssMiB: number; validationError: number; lastLine: string }[] = [];
+      for (let rep = 0; rep < repeats; rep++) {
+        const xgbRun = spawnSync('/usr/bin/python3', ['-c', PY, dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        if (xgbRun.status !== 0) throw new Error(`xgboost run failed: ${xgbRun.stderr}`);
+        refRuns.push(JSON.parse(xgbRun.stdout.trim().split('\n').at(-1)!));
+        const kilnRun = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        if (kilnRun.status !== 0) throw new Error(`kiln run failed (status ${kilnRun.status}, signal ${kilnRun.signal}): ${kilnRun.stderr}${kilnRun.stdout}`);
+        ourRuns.push(JSON.parse(kilnRun.stdout));
+      }
+      const best = <T extends { seconds: number }>(runs: T[]) => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+      const median = (runs: { seconds: number }[]) => [...runs.map((r) => r.seconds)].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+      const ref = best(refRuns);
+      const ours = best(ourRuns);
       const row = {
         kilnSeconds: ours.seconds,
         xgboostSeconds: ref.seconds,
         timeRatio: ours.seconds / ref.seconds,
-        kilnPeakRssMiB: ours.peakRssMiB,
-        xgboostPeakRssMiB: ref.peakRssMiB,
+        kilnMedianSeconds: median(ourRuns),
+        xgboostMedianSeconds: median(refRuns),
+        medianTimeRatio: median(ourRuns) / median(refRuns),
+        repeats,
+        kilnPeakRssMiB: Math.max(...ourRuns.map((r) => r.peakRssMiB)),
+        xgboostPeakRssMiB: Math.max(...refRuns.map((r) => r.peakRssMiB)),
         kilnValidationError: ours.validationError,
         xgboostValidationError: ref.validationError,
         validationErrorDiff: ours.validationError - ref.validationError,
@@ -256,8 +272,8 @@ async function main(): Promise<void> {
       };
       results[c.name] = row;
       console.log(
-        `${c.name.padEnd(15)} kiln ${ours.seconds.toFixed(2)}s  xgboost ${ref.seconds.toFixed(2)}s  ratio ${row.timeRatio.toFixed(2)}  ` +
-          `peak RSS ${ours.peakRssMiB.toFixed(0)}/${ref.peakRssMiB.toFixed(0)} MiB  val error ${ours.validationError.toFixed(5)} vs ${ref.validationError.toFixed(5)} (diff ${row.validationErrorDiff.toFixed(5)})`,
+        `${c.name.padEnd(15)} kiln ${ours.seconds.toFixed(2)}s  xgboost ${ref.seconds.toFixed(2)}s  ratio ${row.timeRatio.toFixed(2)} (median ${row.medianTimeRatio.toFixed(2)})  ` +
+          `peak RSS ${row.kilnPeakRssMiB.toFixed(0)}/${row.xgboostPeakRssMiB.toFixed(0)} MiB  val error ${ours.validationError.toFixed(5)} vs ${ref.validationError.toFixed(5)} (diff ${row.validationErrorDiff.toFixed(5)})`,
       );
     } finally {
       if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,7 @@ export type HistKernel = (
   hist: Float64Array,
   csrPtr: Uint32Array,
   csrEnt: Uint16Array | Uint32Array,
+  sums: Float64Array,
 ) => void;
 
 /**
@@ -27,6 +28,7 @@ export type HistKernel = (
  * rows ("sparse", `sparse[2f] === 1`, default slot `sparse[2f + 1]`) are read from a CSR of
  * their other bins (`csrPtr[2r] … csrPtr[2r + 1]` into `csrEnt`, global slot indices); their
  * default bin is filled afterwards as the histogram's total minus the feature's other bins.
+ * The totals (Σg, Σh over the rows, in row order) are also written to `sums`.
  */
 export function makeHistKernel(F: number, slotBase: Int32Array, sparse: Int32Array): HistKernel {
   const dense: number[] = [];
@@ -36,11 +38,11 @@ export function makeHistKernel(F: number, slotBase: Int32Array, sparse: Int32Arr
   const sLo = Int32Array.from(sparseF.map((f) => slotBase[f]!));
   const sHi = Int32Array.from(sparseF.map((f) => slotBase[f + 1]!));
   const sD = Int32Array.from(sparseF.map((f) => sparse[2 * f + 1]!));
-  let src = '"use strict";\nreturn function histKernel(rowIdx, begin, end, bins, gh, hist, cp, ce) {\n';
+  let src = '"use strict";\nreturn function histKernel(rowIdx, begin, end, bins, gh, hist, cp, ce, sums) {\n';
   src += '  let sg = 0;\n  let sh = 0;\n';
   src += '  for (let i = begin; i < end; i++) {\n';
   src += '    const r = rowIdx[i];\n    const g = gh[2 * r];\n    const h = gh[2 * r + 1];\n';
-  if (hasSparse) src += '    sg += g;\n    sh += h;\n';
+  src += '    sg += g;\n    sh += h;\n';
   src += `    const b = r * ${F};\n    let idx = 0;\n`;
   if (dense.length <= 256) {
     for (const f of dense) {
@@ -60,7 +62,7 @@ export function makeHistKernel(F: number, slotBase: Int32Array, sparse: Int32Arr
     src += '    for (let q = sLo[k]; q < sHi[k]; q++) if (q !== d) { og += hist[2 * q]; oh += hist[2 * q + 1]; }\n';
     src += '    hist[2 * d] = sg - og;\n    hist[2 * d + 1] = sh - oh;\n  }\n';
   }
-  src += '};\n';
+  src += '  sums[0] = sg;\n  sums[1] = sh;\n};\n';
   const dF = Int32Array.from(dense);
   const dOff = Int32Array.from(dense.map((f) => slotBase[f]!));
   return new Function('dF', 'dOff', 'sLo', 'sHi', 'sD', src)(dF, dOff, sLo, sHi, sD) as HistKernel;

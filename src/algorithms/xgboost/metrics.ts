@@ -92,8 +92,7 @@ export function parseMetric(raw: string, objective: ObjectiveName): MetricSpec {
 /**
  * Kernel: sums of (weighted residue, weight) for metric `id` over rows [start, end), from
  * transformed predictions `pt` (row i at pt[(i − start)·K …], see transformRange). Writes them
- * to out[outOffset], out[outOffset + 1]. Each metric has its own loop so nothing is called
- * per row.
+ * to out[outOffset], out[outOffset + 1]. Each metric has its own small function.
  */
 export function metricPartials(
   id: number,
@@ -107,150 +106,389 @@ export function metricPartials(
   out: Float64Array,
   outOffset: number,
 ): void {
-  const f = Math.fround;
-  const log = Math.log;
-  let esum = 0;
-  let wsum = 0;
-  const n = end - start;
   switch (id) {
-    case 1: // rmse
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const d = f(labels[start + j]! - pt[j]!);
-        esum += f(f(d * d) * wt);
-        wsum += wt;
-      }
-      break;
-    case 2: // rmsle
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const d = f(f(Math.log1p(labels[start + j]!)) - f(Math.log1p(pt[j]!)));
-        esum += f(f(d * d) * wt);
-        wsum += wt;
-      }
-      break;
-    case 3: // mae
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        esum += f(Math.abs(f(labels[start + j]! - pt[j]!)) * wt);
-        wsum += wt;
-      }
-      break;
-    case 4: // mape
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const y = labels[start + j]!;
-        esum += f(Math.abs(f(f(y - pt[j]!) / y)) * wt);
-        wsum += wt;
-      }
-      break;
-    case 5: { // logloss
-      const eps = f(1e-16);
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const y = labels[start + j]!;
-        const py = pt[j]!;
-        const pneg = f(1 - py);
-        const x1 = -y;
-        const x2 = -f(1 - y);
-        const t1 = x1 === 0 ? 0 : f(x1 * f(log(py > eps ? py : eps)));
-        const t2 = x2 === 0 ? 0 : f(x2 * f(log(pneg > eps ? pneg : eps)));
-        esum += f(f(t1 + t2) * wt);
-        wsum += wt;
-      }
-      break;
-    }
-    case 6: // error@threshold
-      if (weights === null) {
-        for (let j = 0; j < n; j++) {
-          const y = labels[start + j]!;
-          esum += pt[j]! > param ? f(1 - y) : y;
-        }
-        wsum = n;
-      } else {
-        for (let j = 0; j < n; j++) {
-          const wt = weights[start + j]!;
-          const y = labels[start + j]!;
-          esum += f((pt[j]! > param ? f(1 - y) : y) * wt);
-          wsum += wt;
-        }
-      }
-      break;
-    case 7: { // poisson-nloglik
-      const eps = f(1e-16);
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const y = labels[start + j]!;
-        let py = pt[j]!;
-        if (py < eps) py = eps;
-        const v = f(f(f(lgammaD(f(y + 1))) + py) - f(f(log(py)) * y));
-        esum += f(v * wt);
-        wsum += wt;
-      }
-      break;
-    }
-    case 8: { // gamma-nloglik
-      const lo = f(1e-6);
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const y = labels[start + j]!;
-        let py = pt[j]!;
-        if (py < lo) py = lo;
-        const theta = f(-1 / py);
-        const b = f(-f(log(-theta)));
-        esum += f(-f(f(y * theta) - b) * wt);
-        wsum += wt;
-      }
-      break;
-    }
-    case 9: { // gamma-deviance
-      const eps = f(1e-6);
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const p = f(pt[j]! + eps);
-        const l = f(labels[start + j]! + eps);
-        esum += f(f(f(f(log(f(p / l))) + f(l / p)) - 1) * wt);
-        wsum += wt;
-      }
-      break;
-    }
-    case 10: { // tweedie-nloglik@rho
-      const a1 = f(1 - param);
-      const a2 = f(2 - param);
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const y = labels[start + j]!;
-        const lp = f(log(pt[j]!));
-        const a = f(f(y * f(Math.exp(f(a1 * lp)))) / a1);
-        const b = f(f(Math.exp(f(a2 * lp))) / a2);
-        esum += f(f(-a + b) * wt);
-        wsum += wt;
-      }
-      break;
-    }
-    case 11: // merror
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const o = j * K;
-        let best = 0;
-        for (let k = 1; k < K; k++) if (pt[o + k]! > pt[o + best]!) best = k;
-        esum += best !== (labels[start + j]! | 0) ? wt : 0;
-        wsum += wt;
-      }
-      break;
-    case 12: { // mlogloss
-      const eps = f(1e-16);
-      for (let j = 0; j < n; j++) {
-        const wt = weights === null ? 1 : weights[start + j]!;
-        const p = pt[j * K + (labels[start + j]! | 0)]!;
-        const v = p > eps ? -f(log(p)) : -f(log(eps));
-        esum += f(v * wt);
-        wsum += wt;
-      }
-      break;
-    }
+    case 1:
+      return metricRmse(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 2:
+      return metricRmsle(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 3:
+      return metricMae(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 4:
+      return metricMape(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 5:
+      return metricLogloss(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 6:
+      return metricError(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 7:
+      return metricPoissonNloglik(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 8:
+      return metricGammaNloglik(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 9:
+      return metricGammaDeviance(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 10:
+      return metricTweedieNloglik(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 11:
+      return metricMerror(param, K, pt, labels, weights, start, end, out, outOffset);
+    case 12:
+      return metricMlogloss(param, K, pt, labels, weights, start, end, out, outOffset);
     default:
       throw new Error(`metric id ${id} is not element-wise`);
+  }
+}
+
+/** Kernel: rmse partial sums. */
+export function metricRmse(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const d = f(labels[start + j]! - pt[j]!);
+    esum += f(f(d * d) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: rmsle partial sums. */
+export function metricRmsle(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const d = f(f(Math.log1p(labels[start + j]!)) - f(Math.log1p(pt[j]!)));
+    esum += f(f(d * d) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: mae partial sums. */
+export function metricMae(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    esum += f(Math.abs(f(labels[start + j]! - pt[j]!)) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: mape partial sums. */
+export function metricMape(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const y = labels[start + j]!;
+    esum += f(Math.abs(f(f(y - pt[j]!) / y)) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: logloss partial sums. */
+export function metricLogloss(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  const eps = f(1e-16);
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const y = labels[start + j]!;
+    const py = pt[j]!;
+    const pneg = f(1 - py);
+    const x1 = -y;
+    const x2 = -f(1 - y);
+    const t1 = x1 === 0 ? 0 : f(x1 * f(log(py > eps ? py : eps)));
+    const t2 = x2 === 0 ? 0 : f(x2 * f(log(pneg > eps ? pneg : eps)));
+    esum += f(f(t1 + t2) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: error@threshold partial sums. */
+export function metricError(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  if (weights === null) {
+    for (let j = 0; j < n; j++) {
+      const y = labels[start + j]!;
+      esum += pt[j]! > param ? f(1 - y) : y;
+    }
+    wsum = n;
+  } else {
+    for (let j = 0; j < n; j++) {
+      const wt = weights[start + j]!;
+      const y = labels[start + j]!;
+      esum += f((pt[j]! > param ? f(1 - y) : y) * wt);
+      wsum += wt;
+    }
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: poisson-nloglik partial sums. */
+export function metricPoissonNloglik(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  const eps = f(1e-16);
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const y = labels[start + j]!;
+    let py = pt[j]!;
+    if (py < eps) py = eps;
+    const v = f(f(f(lgammaD(f(y + 1))) + py) - f(f(log(py)) * y));
+    esum += f(v * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: gamma-nloglik partial sums. */
+export function metricGammaNloglik(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  const lo = f(1e-6);
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const y = labels[start + j]!;
+    let py = pt[j]!;
+    if (py < lo) py = lo;
+    const theta = f(-1 / py);
+    const b = f(-f(log(-theta)));
+    esum += f(-f(f(y * theta) - b) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: gamma-deviance partial sums. */
+export function metricGammaDeviance(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  const eps = f(1e-6);
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const p = f(pt[j]! + eps);
+    const l = f(labels[start + j]! + eps);
+    esum += f(f(f(f(log(f(p / l))) + f(l / p)) - 1) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: tweedie-nloglik@rho partial sums. */
+export function metricTweedieNloglik(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  const a1 = f(1 - param);
+  const a2 = f(2 - param);
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const y = labels[start + j]!;
+    const lp = f(log(pt[j]!));
+    const a = f(f(y * f(Math.exp(f(a1 * lp)))) / a1);
+    const b = f(f(Math.exp(f(a2 * lp))) / a2);
+    esum += f(f(-a + b) * wt);
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: merror partial sums. */
+export function metricMerror(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const o = j * K;
+    let best = 0;
+    for (let k = 1; k < K; k++) if (pt[o + k]! > pt[o + best]!) best = k;
+    esum += best !== (labels[start + j]! | 0) ? wt : 0;
+    wsum += wt;
+  }
+  out[outOffset] = esum;
+  out[outOffset + 1] = wsum;
+}
+
+/** Kernel: mlogloss partial sums. */
+export function metricMlogloss(
+  param: number,
+  K: number,
+  pt: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  start: number,
+  end: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
+  const f = Math.fround;
+  const log = Math.log;
+  const n = end - start;
+  let esum = 0;
+  let wsum = 0;
+  const eps = f(1e-16);
+  for (let j = 0; j < n; j++) {
+    const wt = weights === null ? 1 : weights[start + j]!;
+    const p = pt[j * K + (labels[start + j]! | 0)]!;
+    const v = p > eps ? -f(log(p)) : -f(log(eps));
+    esum += f(v * wt);
+    wsum += wt;
   }
   out[outOffset] = esum;
   out[outOffset + 1] = wsum;

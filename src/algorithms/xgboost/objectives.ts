@@ -157,8 +157,12 @@ export function validateLabels(cfg: ObjectiveConfig, labels: Float32Array, weigh
 
 /**
  * Kernel: gradient pairs for rows [start, end). `preds` holds K margins per row, `out`
- * receives interleaved (grad, hess) float pairs, K per row for multi-class. `params`:
- * [scale_pos_weight, objective max_delta_step, tweedie_variance_power], all float32 values.
+ * receives interleaved (grad, hess) float pairs, K per row for multi-class. `spw`, `mds` and
+ * `rho` are scale_pos_weight, the objective's max_delta_step and tweedie_variance_power
+ * (float32 values). For logistic objectives `probs` may carry the already computed sigmoid
+ * of rows start… (the metrics' transform), saving the exponentials.
+ *
+ * Each objective has its own small function, so only the one in use gets compiled.
  */
 export function computeGradients(
   obj: number,
@@ -174,125 +178,164 @@ export function computeGradients(
   rho: number,
   probs: Float32Array | null = null,
 ): void {
-  const f = Math.fround;
-  const exp = Math.exp;
-  const EPS = f(1e-16);
   switch (obj) {
-    case 0: // reg:squarederror
-      for (let i = start; i < end; i++) {
-        const y = labels[i]!;
-        let w = weights === null ? 1 : weights[i]!;
-        if (y === 1) w = f(w * spw);
-        out[2 * i] = f(f(preds[i]! - y) * w);
-        out[2 * i + 1] = w;
-      }
-      return;
-    case 1: // reg:logistic
-    case 2: // binary:logistic
-    case 3: // binary:logitraw (same gradients; only the output transform differs)
-      for (let i = start; i < end; i++) {
-        const y = labels[i]!;
-        let w = weights === null ? 1 : weights[i]!;
-        if (y === 1) w = f(w * spw);
-        let p: number;
-        if (probs !== null) {
-          // sigmoid already computed for the metrics (same float arithmetic)
-          p = probs[i - start]!;
-        } else {
-          const x = preds[i]!;
-          const xm = -x < 88.69999694824219 ? -x : 88.69999694824219;
-          p = f(1 / f(f(f(exp(xm)) + 1) + EPS));
-        }
-        let h = f(p * f(1 - p));
-        if (h < EPS) h = EPS;
-        out[2 * i] = f(f(p - y) * w);
-        out[2 * i + 1] = f(h * w);
-      }
-      return;
-    case 4: // binary:hinge
-      for (let i = start; i < end; i++) {
-        const w = weights === null ? 1 : weights[i]!;
-        const y = f(labels[i]! * 2 - 1);
-        const p = preds[i]!;
-        if (f(p * y) < 1) {
-          out[2 * i] = f(-y * w);
-          out[2 * i + 1] = w;
-        } else {
-          out[2 * i] = 0;
-          out[2 * i + 1] = 1.1754943508222875e-38;
-        }
-      }
-      return;
-    case 5: // multi:softmax
-    case 6: // multi:softprob
-      for (let i = start; i < end; i++) {
-        const o = i * K;
-        let wmax = 1.1754943508222875e-38;
-        for (let k = 0; k < K; k++) {
-          const v = preds[o + k]!;
-          if (v > wmax) wmax = v;
-        }
-        let wsum = 0;
-        for (let k = 0; k < K; k++) wsum += f(exp(f(preds[o + k]! - wmax)));
-        const wsumF = f(wsum);
-        const label = labels[i]!;
-        const wt = weights === null ? 1 : weights[i]!;
-        for (let k = 0; k < K; k++) {
-          let p = f(f(exp(f(preds[o + k]! - wmax))) / wsumF);
-          let h = f(f(f(f(2 * p) * f(1 - p))) * wt);
-          if (h < EPS) h = EPS;
-          if (label === k) p = f(p - 1);
-          out[2 * (o + k)] = f(p * wt);
-          out[2 * (o + k) + 1] = h;
-        }
-      }
-      return;
-    case 7: // count:poisson
-      for (let i = start; i < end; i++) {
-        const w = weights === null ? 1 : weights[i]!;
-        const p = preds[i]!;
-        const y = labels[i]!;
-        out[2 * i] = f(f(f(exp(p)) - y) * w);
-        out[2 * i + 1] = f(f(exp(f(p + mds))) * w);
-      }
-      return;
-    case 8: { // reg:tweedie
-      const a = f(1 - rho);
-      const b = f(2 - rho);
-      for (let i = start; i < end; i++) {
-        const w = weights === null ? 1 : weights[i]!;
-        const p = preds[i]!;
-        const y = labels[i]!;
-        const ea = f(exp(f(a * p)));
-        const eb = f(exp(f(b * p)));
-        const grad = f(f(-y * ea) + eb);
-        const hess = f(f(f(-y * a) * ea) + f(b * eb));
-        out[2 * i] = f(grad * w);
-        out[2 * i + 1] = f(hess * w);
-      }
-      return;
-    }
-    case 9: // reg:gamma
-      for (let i = start; i < end; i++) {
-        const w = weights === null ? 1 : weights[i]!;
-        const p = preds[i]!;
-        const y = labels[i]!;
-        const r = f(y / f(exp(p)));
-        out[2 * i] = f(f(1 - r) * w);
-        out[2 * i + 1] = f(r * w);
-      }
-      return;
-    case 10: // reg:absoluteerror
-      for (let i = start; i < end; i++) {
-        const w = weights === null ? 1 : weights[i]!;
-        const d = f(preds[i]! - labels[i]!);
-        const s = d > 0 ? 1 : d < 0 ? -1 : 0;
-        out[2 * i] = f(s * w);
-        out[2 * i + 1] = w;
-      }
-      return;
+    case 0:
+      return gradSquaredError(preds, labels, weights, out, start, end, spw);
+    case 1:
+    case 2:
+    case 3:
+      return gradLogistic(preds, labels, weights, out, start, end, spw, probs);
+    case 4:
+      return gradHinge(preds, labels, weights, out, start, end);
+    case 5:
+    case 6:
+      return gradSoftmax(K, preds, labels, weights, out, start, end);
+    case 7:
+      return gradPoisson(preds, labels, weights, out, start, end, mds);
+    case 8:
+      return gradTweedie(preds, labels, weights, out, start, end, rho);
+    case 9:
+      return gradGamma(preds, labels, weights, out, start, end);
+    case 10:
+      return gradAbsoluteError(preds, labels, weights, out, start, end);
     default:
       throw new Error(`unknown objective id ${obj}`);
+  }
+}
+
+/** Kernel: reg:squarederror (XGBoost's RegLossObj applies scale_pos_weight to label 1). */
+export function gradSquaredError(preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number, spw: number): void {
+  const f = Math.fround;
+  for (let i = start; i < end; i++) {
+    const y = labels[i]!;
+    let w = weights === null ? 1 : weights[i]!;
+    if (y === 1) w = f(w * spw);
+    out[2 * i] = f(f(preds[i]! - y) * w);
+    out[2 * i + 1] = w;
+  }
+}
+
+/** Kernel: reg:logistic, binary:logistic and binary:logitraw (same gradients). */
+export function gradLogistic(
+  preds: Float32Array,
+  labels: Float32Array,
+  weights: Float32Array | null,
+  out: Float32Array,
+  start: number,
+  end: number,
+  spw: number,
+  probs: Float32Array | null,
+): void {
+  const f = Math.fround;
+  const EPS = f(1e-16);
+  for (let i = start; i < end; i++) {
+    const y = labels[i]!;
+    let w = weights === null ? 1 : weights[i]!;
+    if (y === 1) w = f(w * spw);
+    let p: number;
+    if (probs !== null) {
+      p = probs[i - start]!;
+    } else {
+      const x = preds[i]!;
+      const xm = -x < 88.69999694824219 ? -x : 88.69999694824219;
+      p = f(1 / f(f(f(Math.exp(xm)) + 1) + EPS));
+    }
+    let h = f(p * f(1 - p));
+    if (h < EPS) h = EPS;
+    out[2 * i] = f(f(p - y) * w);
+    out[2 * i + 1] = f(h * w);
+  }
+}
+
+/** Kernel: binary:hinge. */
+export function gradHinge(preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number): void {
+  const f = Math.fround;
+  for (let i = start; i < end; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    const y = f(labels[i]! * 2 - 1);
+    if (f(preds[i]! * y) < 1) {
+      out[2 * i] = f(-y * w);
+      out[2 * i + 1] = w;
+    } else {
+      out[2 * i] = 0;
+      out[2 * i + 1] = 1.1754943508222875e-38; // FLT_MIN
+    }
+  }
+}
+
+/** Kernel: multi:softmax / multi:softprob (softmax from max(FLT_MIN, margins), as XGBoost). */
+export function gradSoftmax(K: number, preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number): void {
+  const f = Math.fround;
+  const EPS = f(1e-16);
+  for (let i = start; i < end; i++) {
+    const o = i * K;
+    let wmax = 1.1754943508222875e-38;
+    for (let k = 0; k < K; k++) {
+      const v = preds[o + k]!;
+      if (v > wmax) wmax = v;
+    }
+    let wsum = 0;
+    for (let k = 0; k < K; k++) wsum += f(Math.exp(f(preds[o + k]! - wmax)));
+    const wsumF = f(wsum);
+    const label = labels[i]!;
+    const wt = weights === null ? 1 : weights[i]!;
+    for (let k = 0; k < K; k++) {
+      let p = f(f(Math.exp(f(preds[o + k]! - wmax))) / wsumF);
+      let h = f(f(f(2 * p) * f(1 - p)) * wt);
+      if (h < EPS) h = EPS;
+      if (label === k) p = f(p - 1);
+      out[2 * (o + k)] = f(p * wt);
+      out[2 * (o + k) + 1] = h;
+    }
+  }
+}
+
+/** Kernel: count:poisson. */
+export function gradPoisson(preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number, mds: number): void {
+  const f = Math.fround;
+  for (let i = start; i < end; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    const p = preds[i]!;
+    out[2 * i] = f(f(f(Math.exp(p)) - labels[i]!) * w);
+    out[2 * i + 1] = f(f(Math.exp(f(p + mds))) * w);
+  }
+}
+
+/** Kernel: reg:tweedie. */
+export function gradTweedie(preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number, rho: number): void {
+  const f = Math.fround;
+  const a = f(1 - rho);
+  const b = f(2 - rho);
+  for (let i = start; i < end; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    const p = preds[i]!;
+    const y = labels[i]!;
+    const ea = f(Math.exp(f(a * p)));
+    const eb = f(Math.exp(f(b * p)));
+    out[2 * i] = f(f(f(-y * ea) + eb) * w);
+    out[2 * i + 1] = f(f(f(f(-y * a) * ea) + f(b * eb)) * w);
+  }
+}
+
+/** Kernel: reg:gamma. */
+export function gradGamma(preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number): void {
+  const f = Math.fround;
+  for (let i = start; i < end; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    const r = f(labels[i]! / f(Math.exp(preds[i]!)));
+    out[2 * i] = f(f(1 - r) * w);
+    out[2 * i + 1] = f(r * w);
+  }
+}
+
+/** Kernel: reg:absoluteerror (gradient sign(pred − label)·w, hessian w). */
+export function gradAbsoluteError(preds: Float32Array, labels: Float32Array, weights: Float32Array | null, out: Float32Array, start: number, end: number): void {
+  const f = Math.fround;
+  for (let i = start; i < end; i++) {
+    const w = weights === null ? 1 : weights[i]!;
+    const d = f(preds[i]! - labels[i]!);
+    out[2 * i] = f((d > 0 ? 1 : d < 0 ? -1 : 0) * w);
+    out[2 * i + 1] = w;
   }
 }
 
@@ -341,53 +384,68 @@ export function transformRow(obj: number, preds: Float32Array, o: number, K: num
 }
 
 /**
- * Kernel: EvalTransform of rows [start, end) into out[(i − start)·K + k] (one specialised loop
- * per objective; the per-row `transformRow` is for occasional use).
+ * Kernel: EvalTransform of rows [start, end) into out[(i − start)·K + k], one small function
+ * per kind of transform.
  */
 export function transformRange(obj: number, preds: Float32Array, start: number, end: number, K: number, out: Float32Array): void {
-  const f = Math.fround;
-  const exp = Math.exp;
   switch (obj) {
     case 1:
-    case 2: {
-      const eps = f(1e-16);
-      for (let i = start; i < end; i++) {
-        const x = preds[i]!;
-        const xm = -x < 88.69999694824219 ? -x : 88.69999694824219;
-        out[i - start] = f(1 / f(f(f(exp(xm)) + 1) + eps));
-      }
-      return;
-    }
+    case 2:
+      return sigmoidRange(preds, start, end, out);
     case 4:
-      for (let i = start; i < end; i++) out[i - start] = preds[i]! > 0 ? 1 : 0;
-      return;
+      return stepRange(preds, start, end, out);
     case 5:
     case 6:
-      for (let i = start; i < end; i++) {
-        const o = i * K;
-        const d = (i - start) * K;
-        let wmax = preds[o]!;
-        for (let k = 1; k < K; k++) {
-          const v = preds[o + k]!;
-          if (v > wmax) wmax = v;
-        }
-        let wsum = 0;
-        for (let k = 0; k < K; k++) {
-          const e = f(exp(f(preds[o + k]! - wmax)));
-          out[d + k] = e;
-          wsum += e;
-        }
-        const ws = f(wsum);
-        for (let k = 0; k < K; k++) out[d + k] = out[d + k]! / ws;
-      }
-      return;
+      return softmaxRange(preds, start, end, K, out);
     case 7:
     case 8:
     case 9:
-      for (let i = start; i < end; i++) out[i - start] = exp(preds[i]!);
-      return;
+      return expRange(preds, start, end, out);
     default:
-      for (let i = start; i < end; i++) out[i - start] = preds[i]!;
+      out.set(preds.subarray(start, end));
+  }
+}
+
+/** Kernel: XGBoost's single-precision sigmoid of rows [start, end). */
+export function sigmoidRange(preds: Float32Array, start: number, end: number, out: Float32Array): void {
+  const f = Math.fround;
+  const eps = f(1e-16);
+  for (let i = start; i < end; i++) {
+    const x = preds[i]!;
+    const xm = -x < 88.69999694824219 ? -x : 88.69999694824219;
+    out[i - start] = f(1 / f(f(f(Math.exp(xm)) + 1) + eps));
+  }
+}
+
+/** Kernel: binary:hinge's 0/1 output. */
+export function stepRange(preds: Float32Array, start: number, end: number, out: Float32Array): void {
+  for (let i = start; i < end; i++) out[i - start] = preds[i]! > 0 ? 1 : 0;
+}
+
+/** Kernel: exp of rows [start, end) (count:poisson, reg:gamma, reg:tweedie). */
+export function expRange(preds: Float32Array, start: number, end: number, out: Float32Array): void {
+  for (let i = start; i < end; i++) out[i - start] = Math.exp(preds[i]!);
+}
+
+/** Kernel: common::Softmax of rows [start, end) (K margins each). */
+export function softmaxRange(preds: Float32Array, start: number, end: number, K: number, out: Float32Array): void {
+  const f = Math.fround;
+  for (let i = start; i < end; i++) {
+    const o = i * K;
+    const d = (i - start) * K;
+    let wmax = preds[o]!;
+    for (let k = 1; k < K; k++) {
+      const v = preds[o + k]!;
+      if (v > wmax) wmax = v;
+    }
+    let wsum = 0;
+    for (let k = 0; k < K; k++) {
+      const e = f(Math.exp(f(preds[o + k]! - wmax)));
+      out[d + k] = e;
+      wsum += e;
+    }
+    const ws = f(wsum);
+    for (let k = 0; k < K; k++) out[d + k] = out[d + k]! / ws;
   }
 }
 

@@ -231,50 +231,55 @@ export function qsMakeSummary(sk: QSketch, out: QSummary): void {
       ws[i] = qw[idx]!;
     }
   } else {
+    // LSD radix sort, 11-bit digits, one counting pass for all three digits. Unweighted
+    // queues (every weight 1, the usual case) sort the keys alone.
     const counts = sc.counts;
-    // 8-bit digits for short queues (less bucket overhead), 11-bit ones for long queues
-    const bitsPer = m < 4096 ? 8 : 11;
-    const passes = m < 4096 ? 4 : 3;
-    const mask = (1 << bitsPer) - 1;
-    counts.fill(0, 0, passes << bitsPer);
+    counts.fill(0, 0, 3 * 2048);
+    let unit = true;
     for (let i = 0; i < m; i++) {
       const b = qbits[i]!;
       const key = (b ^ ((b >> 31) | 0x80000000)) >>> 0;
       keys[i] = key;
-      ws[i] = qw[i]!;
+      counts[key & 2047]!++;
+      counts[2048 + ((key >>> 11) & 2047)]!++;
+      counts[4096 + (key >>> 22)]!++;
+      if (qw[i] !== 1) unit = false;
     }
-    for (let pass = 0; pass < passes; pass++) {
-      const shift = pass * bitsPer;
-      const base = pass << bitsPer;
-      for (let i = 0; i < m; i++) counts[base + ((keys[i]! >>> shift) & mask)]!++;
-    }
+    if (!unit) for (let i = 0; i < m; i++) ws[i] = qw[i]!;
     let other = sc.keyB;
     let otherW = sc.wB;
-    for (let pass = 0; pass < passes; pass++) {
-      const shift = pass * bitsPer;
-      const base = pass << bitsPer;
+    for (let pass = 0; pass < 3; pass++) {
+      const shift = pass * 11;
+      const base = pass * 2048;
       // skip a pass whose digit is the same for every key
-      const first = (keys[0]! >>> shift) & mask;
-      if (counts[base + first] === m) continue;
+      if (counts[base + ((keys[0]! >>> shift) & 2047)] === m) continue;
       let sum = 0;
-      for (let b = 0; b <= mask; b++) {
+      for (let b = 0; b < 2048; b++) {
         const c = counts[base + b]!;
         counts[base + b] = sum;
         sum += c;
       }
-      for (let i = 0; i < m; i++) {
-        const key = keys[i]!;
-        const p = counts[base + ((key >>> shift) & mask)]!++;
-        other[p] = key;
-        otherW[p] = ws[i]!;
+      if (unit) {
+        for (let i = 0; i < m; i++) {
+          const key = keys[i]!;
+          other[counts[base + ((key >>> shift) & 2047)]!++] = key;
+        }
+      } else {
+        for (let i = 0; i < m; i++) {
+          const key = keys[i]!;
+          const p = counts[base + ((key >>> shift) & 2047)]!++;
+          other[p] = key;
+          otherW[p] = ws[i]!;
+        }
+        const tw = ws;
+        ws = otherW;
+        otherW = tw;
       }
       const tk = keys;
       keys = other;
       other = tk;
-      const tw = ws;
-      ws = otherW;
-      otherW = tw;
     }
+    if (unit) return qsMergeUnit(keys, m, out);
   }
   // merge equal values; entry = (wsum, wsum + w, w, value)
   const cvt = new Uint32Array(1);
@@ -313,6 +318,125 @@ export function qsMakeSummary(sk: QSketch, out: QSummary): void {
     i = j;
   }
   out.size = size;
+}
+
+/** The merge of qsMakeSummary for sorted keys whose weights are all 1 (run lengths). */
+export function qsMergeUnit(keys: Uint32Array, m: number, out: QSummary): void {
+  const o = out.e;
+  const cvt = new Uint32Array(1);
+  const cvtF = new Float32Array(cvt.buffer);
+  let size = 0;
+  let wsum = 0; // an integer below 2^24 here, so exact in float
+  let i = 0;
+  while (i < m) {
+    const key = keys[i]!;
+    let j = i + 1;
+    while (j < m && keys[j] === key) j++;
+    const w = j - i;
+    cvt[0] = key & 0x80000000 ? key ^ 0x80000000 : ~key;
+    const value = cvtF[0]!;
+    if (value === 0 && size > 0 && o[4 * (size - 1) + 3] === 0) {
+      // -0 then +0: one entry, as XGBoost merges equal values
+      const p = 4 * (size - 1);
+      const wNew = o[p + 2]! + w;
+      o[p + 1] = o[p]! + wNew;
+      o[p + 2] = wNew;
+    } else {
+      const p = 4 * size;
+      o[p] = wsum;
+      o[p + 1] = wsum + w;
+      o[p + 2] = w;
+      o[p + 3] = value;
+      size++;
+    }
+    wsum += w;
+    i = j;
+  }
+  out.size = size;
+}
+
+/**
+ * The summary of an unweighted column that fits in its sketch's queue (it never flushes, so
+ * XGBoost's summary is exact: every distinct value with its count, pruned to `limit`). Built
+ * from a natively sorted copy of the column, which starts fast on small data.
+ */
+export function qsExactColumn(X: Float32Array, n: number, F: number, f: number, limit: number, col: Float32Array, out: QSummary, temp: QSummary): QSummary {
+  let m = 0;
+  // columns with at most two distinct values (flags, one-hot columns) need no sort
+  let a = 0;
+  let b = 0;
+  let na = 0;
+  let nb = 0;
+  let two = true;
+  for (let r = 0, p = f; r < n; r++, p += F) {
+    const x = X[p]!;
+    if (x !== x) continue;
+    col[m++] = x;
+    if (two) {
+      if (na !== 0 && x === a) na++;
+      else if (nb !== 0 && x === b) nb++;
+      else if (na === 0) {
+        a = x;
+        na = 1;
+      } else if (nb === 0) {
+        b = x;
+        nb = 1;
+      } else two = false;
+    }
+  }
+  const o = out.e;
+  if (two) {
+    if (nb !== 0 && b < a) {
+      const t = a;
+      a = b;
+      b = t;
+      const tn = na;
+      na = nb;
+      nb = tn;
+    }
+    o[0] = 0;
+    o[1] = na;
+    o[2] = na;
+    o[3] = a;
+    out.size = 1;
+    if (nb !== 0) {
+      o[4] = na;
+      o[5] = na + nb;
+      o[6] = nb;
+      o[7] = b;
+      out.size = 2;
+    }
+    if (out.size > limit) {
+      qsPrune(temp, out, limit);
+      return temp;
+    }
+    return out;
+  }
+  const c = col.subarray(0, m);
+  c.sort();
+  let size = 0;
+  let wsum = 0;
+  let i = 0;
+  while (i < m) {
+    const v = c[i]!;
+    let j = i + 1;
+    while (j < m && c[j] === v) j++;
+    const w = j - i;
+    const p = 4 * size;
+    o[p] = wsum;
+    o[p + 1] = wsum + w;
+    o[p + 2] = w;
+    o[p + 3] = v;
+    size++;
+    wsum += w;
+    i = j;
+  }
+  out.size = size;
+  if (size > limit) {
+    qsPrune(temp, out, limit);
+    return temp;
+  }
+  return out;
 }
 
 /** QuantileSketchTemplate::PushTemp: push the temp summary up the levels. */
@@ -409,6 +533,7 @@ export function qsFinishCuts(
   cutStride: number,
   work: { out: QSummary; reduced: QSummary; a: QSummary },
   outHeavy: Float64Array,
+  prebuilt: QSummary | null = null,
 ): void {
   const fr = Math.fround;
   const f = sk.f;
@@ -424,8 +549,13 @@ export function qsFinishCuts(
     outCounts[f] = nCuts;
     return;
   }
-  const summary = qsGetSummary(sk, work.out);
-  work.out = summary;
+  let summary: QSummary;
+  if (prebuilt) {
+    summary = prebuilt;
+  } else {
+    summary = qsGetSummary(sk, work.out);
+    work.out = summary;
+  }
   // heaviest value (exact for columns that never flushed, a lower bound otherwise)
   {
     const e = summary.e;
@@ -483,12 +613,34 @@ export function sketchFeatureCuts(
   cutStride: number,
   outHeavy: Float64Array,
 ): void {
-  const nf = fEnd - fBegin;
-  if (nf <= 0) return;
+  const nf0 = fEnd - fBegin;
+  if (nf0 <= 0) return;
   const EMPTY = new Float32Array(0);
-  const sketches: QSketch[] = [];
+  const all: QSketch[] = [];
   let scratch = qsNewScratch(1);
-  for (let f = fBegin; f < fEnd; f++) sketches.push(qsNewSketch(f, colCount[f]!, maxBin, scratch, EMPTY, EMPTY));
+  for (let f = fBegin; f < fEnd; f++) all.push(qsNewSketch(f, colCount[f]!, maxBin, scratch, EMPTY, EMPTY));
+  const work = { out: qsNew(1), reduced: qsNew(Math.trunc(Math.fround(maxBin * 8))), a: qsNew(maxBin + 1) };
+  // Unweighted columns that fit in their queue have exact summaries: build them directly.
+  const sketches: QSketch[] = [];
+  if (weights === null) {
+    const col = new Float32Array(n);
+    const exact = qsNew(n);
+    const temp = qsNew(1);
+    for (const sk of all) {
+      const count = colCount[sk.f]!;
+      if (count > 0 && count <= 2 * sk.limit) {
+        if (temp.e.length < sk.limit * 4) temp.e = new Float32Array(sk.limit * 4);
+        const summary = qsExactColumn(X, n, F, sk.f, sk.limit, col, exact, temp);
+        qsFinishCuts(sk, count, maxBin, outCuts, outCounts, outMin, cutStride, work, outHeavy, summary);
+      } else {
+        sketches.push(sk);
+      }
+    }
+  } else {
+    sketches.push(...all);
+  }
+  const nf = sketches.length;
+  if (nf === 0) return;
   // one allocation for every queue (views into it), sized like the individual queues
   let total = 0;
   let maxCap = 1;
@@ -511,13 +663,13 @@ export function sketchFeatureCuts(
   const qvs = sketches.map((s) => s.qv);
   const qws = sketches.map((s) => s.qw);
   const tails = new Int32Array(nf);
-  const work = { out: qsNew(1), reduced: qsNew(Math.trunc(Math.fround(maxBin * 8))), a: qsNew(maxBin + 1) };
+  const cols = Int32Array.from(sketches.map((sk) => sk.f));
   for (let r = 0; r < n; r++) {
     const w = weights === null ? 1 : weights[r]!;
     if (w === 0) continue;
-    const row = r * F + fBegin;
+    const row = r * F;
     for (let j = 0; j < nf; j++) {
-      const x = X[row + j]!;
+      const x = X[row + cols[j]!]!;
       if (x !== x) continue;
       const qv = qvs[j]!;
       let qtail = tails[j]!;

@@ -83,7 +83,7 @@ function weightedMedian(labels: Float32Array, weights: Float32Array | undefined)
     const d = x - 1 - k;
     const v0 = labels[idx[k]!]!;
     const v1 = labels[idx[k + 1]!]!;
-    return Math.fround(v0 + d * (v1 - v0));
+    return Math.fround(v0 + d * Math.fround(v1 - v0));
   }
   const cdf = new Float32Array(n);
   cdf[0] = weights[idx[0]!]!;
@@ -113,7 +113,7 @@ function leafQuantile(values: number[], weights: number[] | null): number {
     const d = x - 1 - k;
     const v0 = values[order[k]!]!;
     const v1 = values[order[k + 1]!]!;
-    return Math.fround(v0 + d * (v1 - v0));
+    return Math.fround(v0 + d * Math.fround(v1 - v0));
   }
   const cdf = new Float32Array(n);
   cdf[0] = weights[order[0]!]!;
@@ -129,13 +129,28 @@ function leafQuantile(values: number[], weights: number[] | null): number {
   return values[order[Math.min(lo, n - 1)]!]!;
 }
 
+/**
+ * Train a gbtree model with the hist tree method (whatever tree_method says, as Kiln has only
+ * this one), logging one line per round through `log`:
+ *
+ *   [12]\ttrain-error:0.04886\tvalidation-error:0.07508
+ *
+ * With early_stopping_rounds and a validation channel, training stops when the last
+ * eval_metric (or the objective's default) has not improved on the validation channel for
+ * that many rounds; "Stopping. Best iteration:" and the best round's line are logged, the
+ * model keeps the trees up to the best iteration (as SageMaker's container saves the best
+ * model) with attributes best_iteration and best_score, and `finalMetrics` reports the best
+ * round. Otherwise `finalMetrics` holds the last round's values.
+ *
+ * Throws LabelError for labels the objective cannot take, TrainingDataError for inconsistent
+ * inputs, and Error for internal failures.
+ */
 export async function train(
   params: XgbParams,
   trainData: LabeledData,
   validation: LabeledData | undefined,
   log: (line: string) => void,
 ): Promise<TrainResult> {
-  const __t0 = performance.now(); const __p = (l: string) => { if (process.env.KILN_XGB_PHASES) console.error(l, (performance.now() - __t0).toFixed(1)); };
   const X0 = trainData.features;
   const n = X0.rows;
   const F = X0.cols;
@@ -145,7 +160,8 @@ export async function train(
   if (trainData.labels.length !== n) throw new TrainingDataError(`training channel: ${trainData.labels.length} labels for ${n} rows`);
   const hasValid = validation !== undefined && validation.features.rows > 0;
   if (validation && validation.features.rows > 0) {
-    if (validation.features.cols !== F) {
+    // Fewer columns is fine (libsvm data whose last features never occur): they are missing.
+    if (validation.features.cols > F) {
       throw new TrainingDataError(`feature_names mismatch: the validation channel has ${validation.features.cols} feature columns, the training channel ${F}`);
     }
     if (validation.labels.length !== validation.features.rows) throw new TrainingDataError('validation channel: label count differs from row count');
@@ -173,7 +189,15 @@ export async function train(
   // base_score
   let baseScore = params.baseScore;
   if (baseScore === undefined) {
-    baseScore = params.objective === 'reg:absoluteerror' ? weightedMedian(trainData.labels, trainData.weights) : 0.5;
+    if (params.objective === 'reg:absoluteerror') {
+      // MeanAbsoluteError::InitEstimation: median · Σw stored as float, then divided by Σw.
+      let w = 0;
+      if (trainData.weights) for (let i = 0; i < n; i++) w += trainData.weights[i]!;
+      else w = n;
+      baseScore = Math.fround(Math.fround(weightedMedian(trainData.labels, trainData.weights) * w) / w);
+    } else {
+      baseScore = 0.5;
+    }
   }
   baseScore = Math.fround(baseScore);
   const baseMargin = baseScoreToMargin(params.objective, baseScore);
@@ -259,7 +283,15 @@ export async function train(
   if (trainData.weights) new Float32Array(buffers.weights!).set(trainData.weights);
   if (hasValid) {
     buffers.Xv = sab(nv * F * 4);
-    new Float32Array(buffers.Xv).set(validation!.features.values);
+    const xv = new Float32Array(buffers.Xv);
+    const vc = validation!.features.cols;
+    if (vc === F) {
+      xv.set(validation!.features.values);
+    } else {
+      xv.fill(NaN);
+      const src = validation!.features.values;
+      for (let r = 0; r < nv; r++) xv.set(src.subarray(r * vc, r * vc + vc), r * F);
+    }
     new Float32Array(buffers.labelsV!).set(validation!.labels);
     if (validation!.weights) new Float32Array(buffers.weightsV!).set(validation!.weights);
   }
@@ -270,7 +302,9 @@ export async function train(
     minChildWeight: params.minChildWeight,
     lambda: params.lambda,
     alpha: params.alpha,
-    maxDeltaStep: params.maxDeltaStep ?? 0,
+    // XGBoost's learner sets max_delta_step=0.7 for count:poisson when unset, which the
+    // tree updater sees as well.
+    maxDeltaStep: objective.maxDeltaStep,
     maxDepth,
     maxLeaves: params.maxLeaves,
     lossguide,
@@ -310,7 +344,6 @@ export async function train(
     colMajor,
   };
 
-  __p('alloc+copy');
   const exec: Executor = useWorkers ? new WorkerExecutor(meta, buffers) : new InlineExecutor(meta, buffers);
   try {
     const v0 = attachState(meta, buffers, 0);
@@ -320,7 +353,6 @@ export async function train(
       v0.colCount.fill(n);
       await exec.run(STEP.SKETCH);
     }
-    __p('sketch');
     // Assemble the cuts.
     let total = 0;
     let slot = 0;
@@ -364,7 +396,7 @@ export async function train(
     await exec.close();
     if (meta.trace) {
       const tr = new Float64Array(buffers.trace);
-      const names = ['COUNT', 'SKETCH', 'BIN', 'APPLY', 'UPDATE_PRED', 'METRICS', 'GRAD', 'PREP_TREE', 'REDUCE', 'EVAL', '-', 'SPARSE_ROWS'];
+      const names = ['COUNT', 'SKETCH', 'BIN', 'APPLY', 'UPDATE_PRED', 'METRICS', 'GRAD', 'PREP_TREE', 'REDUCE', 'EVAL'];
       for (let w = 0; w < T; w++) {
         process.stderr.write(`worker ${w}: ${names.map((nm, i) => `${nm} ${tr[w * 16 + i]!.toFixed(0)}`).join(', ')}\n`);
       }
@@ -461,13 +493,14 @@ async function boost(
   let bestScore = NaN;
   let bestIteration = -1;
   let roundsSinceBest = 0;
-  let stopped = false;
+  let lastYield = performance.now();
 
   for (let round = 0; round < params.numRound; round++) {
     for (let k = 0; k < K; k++) {
       const built = await builder.grow(k);
       const tree = built.tree;
-      let mask: number = STEP.APPLY | STEP.UPDATE_PRED;
+      // The last splits need no partition: their rows go straight to the new leaves.
+      let mask: number = STEP.UPDATE_PRED | STEP.ROUTE_LAST;
       if (isMae) {
         await exec.run(STEP.APPLY);
         refreshLeavesAbsoluteError(meta, v, tree, trainData, tl);
@@ -523,6 +556,11 @@ async function boost(
     history.push(values);
     lines.push(line);
     log(line);
+    // The executors keep this thread busy during steps; let timers and I/O run now and then.
+    if (performance.now() - lastYield > 100) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
 
     if (earlyStopping !== undefined) {
       const score = values[`validation:${esMetric.name}`]!;
@@ -540,7 +578,6 @@ async function boost(
         }
       }
       if (roundsSinceBest >= earlyStopping) {
-        stopped = true;
         log('Stopping. Best iteration:');
         log(lines[bestIteration]!);
         break;
@@ -560,7 +597,6 @@ async function boost(
     keptTrees = trees.slice(0, (bestIteration + 1) * K);
     keptInfo = treeInfo.slice(0, (bestIteration + 1) * K);
   }
-  void stopped;
 
   const objectiveParams: Record<string, number> = {};
   switch (params.objective) {

@@ -1,32 +1,66 @@
 /**
  * Parallel execution of the training kernels on worker threads.
  *
- * The main thread owns the tree logic; the heavy loops (sketching, binning, gradients, row
- * partitioning, histograms, split search, prediction updates, metric sums) run on `T`
- * workers that share typed arrays through SharedArrayBuffers. Worker `w` owns a contiguous
- * block of training rows (and of validation rows), so row-wise steps need no coordination;
- * histogram reduction and split search are split by feature blocks instead.
+ * The calling thread owns the tree logic; the heavy loops (sketching, binning, gradients,
+ * row partitioning, histograms, split search, prediction updates, metric sums) run on `T`
+ * executor threads (the calling thread and T−1 workers) that share typed arrays through
+ * SharedArrayBuffers. Thread `w` owns a contiguous block of training rows (and of validation
+ * rows), so row-wise steps need no coordination; histogram reduction and split search are
+ * split by feature blocks instead.
  *
- * Commands are a bitmask of steps written to a shared control array; workers sleep in
- * Atomics.wait, run the steps for their share, count themselves done, and the main thread
- * awaits completion with Atomics.waitAsync so its event loop stays free.
+ * Commands are a bitmask of steps written to a shared control array; worker threads spin
+ * briefly, then sleep in Atomics.wait, run the steps for their share and count themselves
+ * done. The calling thread is executor thread 0: it runs its own share synchronously and
+ * then waits for the others.
  *
  * Workers are `eval` workers built from the kernels' own source text (`Function#toString`),
  * so they start in ~40 ms without a TypeScript loader; the same kernels run in-process when
  * the data is small (`InlineExecutor`).
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { computeGradients, transformRange } from './objectives.ts';
-import { lgammaD, metricPartials } from './metrics.ts';
+import {
+  computeGradients,
+  expRange,
+  gradAbsoluteError,
+  gradGamma,
+  gradHinge,
+  gradLogistic,
+  gradPoisson,
+  gradSoftmax,
+  gradSquaredError,
+  gradTweedie,
+  sigmoidRange,
+  softmaxRange,
+  stepRange,
+  transformRange,
+} from './objectives.ts';
+import {
+  lgammaD,
+  metricError,
+  metricGammaDeviance,
+  metricGammaNloglik,
+  metricLogloss,
+  metricMae,
+  metricMape,
+  metricMerror,
+  metricMlogloss,
+  metricPartials,
+  metricPoissonNloglik,
+  metricRmse,
+  metricRmsle,
+  metricTweedieNloglik,
+} from './metrics.ts';
 import {
   binRows,
   buildBinTable,
   qsCombine,
   qsCopy,
+  qsExactColumn,
   qsFinishCuts,
   qsFlush,
   qsGetSummary,
   qsMakeSummary,
+  qsMergeUnit,
   qsNew,
   qsNewScratch,
   qsNewSketch,
@@ -51,6 +85,11 @@ export const STEP = {
   RELEASE_X: 1024,
   /** Re-attach shared buffers sent on the worker's port (handled by the worker loop). */
   ATTACH: 4096,
+  /**
+   * With UPDATE_PRED: the pending splits (N_APPLY) are not partitioned; their rows are routed
+   * straight to the new leaves.
+   */
+  ROUTE_LAST: 8192,
 } as const;
 
 /** Control-array slots (must match the literals in `runSteps`/`workerLoop`). */
@@ -234,7 +273,9 @@ export interface KState {
   metricOut: Float64Array;
   rootSum: Float64Array;
   trace: Float64Array;
-  hist: ((rowIdx: Uint32Array, begin: number, end: number, bins: Uint8Array | Uint16Array, gh: Float32Array, hist: Float64Array, csrPtr: Uint32Array, csrEnt: Uint16Array | Uint32Array) => void) | null;
+  hist: ((rowIdx: Uint32Array, begin: number, end: number, bins: Uint8Array | Uint16Array, gh: Float32Array, hist: Float64Array, csrPtr: Uint32Array, csrEnt: Uint16Array | Uint32Array, sums: Float64Array) => void) | null;
+  /** Σg, Σh of the last histogram built. */
+  sums: Float64Array;
   allFeatures: Int32Array;
   /** Transformed predictions of this worker's training / validation rows (metrics, gradients). */
   ptTrain: Float32Array;
@@ -294,6 +335,7 @@ export function attachState(meta: Meta, b: Buffers, w: number): KState {
     rootSum: new Float64Array(b.rootSum),
     trace: new Float64Array(b.trace),
     hist: null,
+    sums: new Float64Array(2),
     allFeatures: all,
     ptTrain: new Float32Array(Math.max(1, (meta.rowStarts[w + 1]! - meta.rowStarts[w]!) * meta.K)),
     ptValid: new Float32Array(Math.max(1, (meta.vStarts[w + 1]! - meta.vStarts[w]!) * meta.K)),
@@ -371,7 +413,7 @@ export function stepApply(s: KState): void {
     const nid = d[o]!;
     const target = histTarget(s, d[o + 1]!, d[o + 2]!, sd);
     target.fill(0);
-    s.hist!(s.rowIdx, nr[nodeBase + 2 * nid]!, nr[nodeBase + 2 * nid + 1]!, s.bins, s.gpair, target, s.csrPtr, s.csrEnt);
+    s.hist!(s.rowIdx, nr[nodeBase + 2 * nid]!, nr[nodeBase + 2 * nid + 1]!, s.bins, s.gpair, target, s.csrPtr, s.csrEnt, s.sums);
   }
 }
 
@@ -397,8 +439,34 @@ export function addLeafValue(rows: Uint32Array, b: number, e: number, preds: Flo
   }
 }
 
+/** Kernel: adds the leaf values of one split's children to the rows of its node. */
+export function routeToLeaves(
+  rows: Uint32Array,
+  b: number,
+  e: number,
+  col: Uint8Array | Uint16Array,
+  colOffset: number,
+  stride: number,
+  splitBin: number,
+  missingBin: number,
+  defaultLeft: boolean,
+  preds: Float32Array,
+  K: number,
+  k: number,
+  leftValue: number,
+  rightValue: number,
+): void {
+  for (let i = b; i < e; i++) {
+    const r = rows[i]!;
+    const bin = col[colOffset + r * stride]!;
+    const left = bin <= splitBin || (defaultLeft && bin === missingBin);
+    const o = r * K + k;
+    preds[o] = preds[o]! + (left ? leftValue : rightValue);
+  }
+}
+
 /** Kernel step UPDATE_PRED: add the finished tree of class k to the training margins. */
-export function stepUpdatePred(s: KState): void {
+export function stepUpdatePred(s: KState, routeLast: boolean): void {
   const m = s.meta;
   const w = s.w;
   const K = m.K;
@@ -409,9 +477,28 @@ export function stepUpdatePred(s: KState): void {
   const ti = s.treeI;
   const leaf = s.treeF;
   const nodeBase = w * m.nodeCap * 2;
-  for (let nid = 0; nid < nNodes; nid++) {
+  const nr = s.nodeRange;
+  // Leaves created by the last, unpartitioned splits have no row range of their own.
+  let skipFrom = nNodes;
+  if (routeLast) {
+    const d = s.desc;
+    const nApply = s.ctl[6]!;
+    for (let j = 0; j < nApply; j++) {
+      const o = 6 * j;
+      const nid = d[o]!;
+      const feature = d[o + 1]!;
+      const l = d[o + 4]!;
+      const r = d[o + 5]!;
+      if (l < skipFrom) skipFrom = l;
+      const b = nr[nodeBase + 2 * nid]!;
+      const e = nr[nodeBase + 2 * nid + 1]!;
+      if (m.colMajor) routeToLeaves(s.rowIdx, b, e, s.binsT, feature * m.n, 1, d[o + 2]!, s.nbins[feature]!, d[o + 3]! !== 0, s.preds, K, k, leaf[tb + l]!, leaf[tb + r]!);
+      else routeToLeaves(s.rowIdx, b, e, s.bins, feature, m.F, d[o + 2]!, s.nbins[feature]!, d[o + 3]! !== 0, s.preds, K, k, leaf[tb + l]!, leaf[tb + r]!);
+    }
+  }
+  for (let nid = 0; nid < skipFrom; nid++) {
     if (ti[tb + nid]! >= 0) continue;
-    addLeafValue(s.rowIdx, s.nodeRange[nodeBase + 2 * nid]!, s.nodeRange[nodeBase + 2 * nid + 1]!, s.preds, K, k, leaf[tb + nid]!);
+    addLeafValue(s.rowIdx, nr[nodeBase + 2 * nid]!, nr[nodeBase + 2 * nid + 1]!, s.preds, K, k, leaf[tb + nid]!);
   }
   const ub = s.unsampled[2 * w]!;
   const ue = s.unsampled[2 * w + 1]!;
@@ -479,11 +566,13 @@ export function sampleRows(gp: Float32Array, rows: Uint32Array, tmp: Uint32Array
     const h = gp[2 * r + 1]!;
     let keep = false;
     if (h >= 0) {
-      const pl = lo * 16807;
-      const nlo = pl % 4294967296;
-      const carry = (pl - nlo) / 4294967296;
-      hi = (hi * 16807 + carry) % 2147483648;
-      lo = nlo;
+      // (hi·2^32 + lo)·16807 mod 2^63 with integer operations (lo split in 16-bit halves)
+      const p0 = (lo & 0xffff) * 16807; // < 2^31
+      const p1 = (lo >>> 16) * 16807; // < 2^31
+      const t = p0 + (p1 & 0xffff) * 65536; // < 2^33
+      const carry = (p1 >>> 16) + (t >= 4294967296 ? 1 : 0);
+      lo = t >>> 0;
+      hi = (Math.imul(hi, 16807) + carry) & 0x7fffffff;
       keep = (hi * 4294967296 + (lo - 1)) / 9223372036854775808 < p;
     }
     if (keep) rows[ns++] = r;
@@ -523,18 +612,12 @@ export function stepPrepTree(s: KState): void {
   s.nodeRange[nodeBase + 1] = ns;
   s.unsampled[2 * w] = ns;
   s.unsampled[2 * w + 1] = rowEnd;
-  let sg = 0;
-  let sh = 0;
-  for (let i = rowStart; i < ns; i++) {
-    const r = rows[i]!;
-    sg += gp[2 * r]!;
-    sh += gp[2 * r + 1]!;
-  }
-  s.rootSum[2 * w] = sg;
-  s.rootSum[2 * w + 1] = sh;
   const target = histTarget(s, ctl[10]!, 0, s.geom[0]!);
   target.fill(0);
-  s.hist!(rows, rowStart, ns, s.bins, gp, target, s.csrPtr, s.csrEnt);
+  s.hist!(rows, rowStart, ns, s.bins, gp, target, s.csrPtr, s.csrEnt, s.sums);
+  // the root's gradient sums, accumulated in row order by the histogram kernel
+  s.rootSum[2 * w] = s.sums[0]!;
+  s.rootSum[2 * w + 1] = s.sums[1]!;
 }
 
 /** Kernel step REDUCE: complete histograms over this worker's feature block, and siblings. */
@@ -639,7 +722,7 @@ export function runSteps(s: KState, mask: number): void {
     done(3);
   }
   if (mask & 16) {
-    stepUpdatePred(s);
+    stepUpdatePred(s, (mask & 8192) !== 0);
     done(4);
   }
   if (mask & 32) {
@@ -667,11 +750,22 @@ export function runSteps(s: KState, mask: number): void {
 }
 
 /** Kernel: a worker thread's command loop. */
-export function workerLoop(meta: Meta, buffers: Buffers, w: number, port: MessagePort, receive: (port: MessagePort) => { message: unknown } | undefined): void {
+export function workerLoop(
+  meta: Meta,
+  buffers: Buffers,
+  w: number,
+  threads: number,
+  port: MessagePort,
+  receive: (port: MessagePort) => { message: unknown } | undefined,
+): void {
   let s = attachState(meta, buffers, w);
   const ctl = s.ctl;
   let seq = 0; // the control word starts at 0; a command may already be waiting
   for (;;) {
+    // Commands follow each other within microseconds while a tree grows: spin briefly
+    // before sleeping, which saves most of a futex wake-up per step.
+    const until = performance.now() + 0.05;
+    while (Atomics.load(ctl, 0) === seq && performance.now() < until);
     Atomics.wait(ctl, 0, seq);
     const next = Atomics.load(ctl, 0);
     if (next === seq) continue;
@@ -696,7 +790,7 @@ export function workerLoop(meta: Meta, buffers: Buffers, w: number, port: Messag
       new DataView(s.err.buffer).setInt32(0, Math.min(bytes.length, s.err.length - 4), true);
       Atomics.store(ctl, 3, 1);
     }
-    if (Atomics.add(ctl, 2, 1) === meta.T - 1) Atomics.notify(ctl, 2);
+    if (Atomics.add(ctl, 2, 1) === threads - 1) Atomics.notify(ctl, 2);
   }
 }
 
@@ -704,8 +798,32 @@ export function workerLoop(meta: Meta, buffers: Buffers, w: number, port: Messag
 function workerSource(): string {
   const kernels = [
     computeGradients,
+    gradSquaredError,
+    gradLogistic,
+    gradHinge,
+    gradSoftmax,
+    gradPoisson,
+    gradTweedie,
+    gradGamma,
+    gradAbsoluteError,
     transformRange,
+    sigmoidRange,
+    stepRange,
+    expRange,
+    softmaxRange,
     metricPartials,
+    metricRmse,
+    metricRmsle,
+    metricMae,
+    metricMape,
+    metricLogloss,
+    metricError,
+    metricPoissonNloglik,
+    metricGammaNloglik,
+    metricGammaDeviance,
+    metricTweedieNloglik,
+    metricMerror,
+    metricMlogloss,
     lgammaD,
     qsNew,
     qsCopy,
@@ -713,11 +831,13 @@ function workerSource(): string {
     qsCombine,
     qsNewScratch,
     qsMakeSummary,
+    qsMergeUnit,
     qsPushTemp,
     qsGetSummary,
     qsNewSketch,
     qsFlush,
     qsFinishCuts,
+    qsExactColumn,
     sketchFeatureCuts,
     buildBinTable,
     binRows,
@@ -734,6 +854,7 @@ function workerSource(): string {
     histTarget,
     stepApply,
     addLeafValue,
+    routeToLeaves,
     stepUpdatePred,
     stepMetrics,
     sampleRows,
@@ -750,7 +871,7 @@ function workerSource(): string {
     'var __name = (fn, name) => { try { Object.defineProperty(fn, "name", { value: name, configurable: true }); } catch {} return fn; };',
     ...kernels.map((k) => k.toString()),
     'const { workerData, receiveMessageOnPort } = require("node:worker_threads");',
-    'workerLoop(workerData.meta, workerData.buffers, workerData.w, workerData.port, receiveMessageOnPort);',
+    'workerLoop(workerData.meta, workerData.buffers, workerData.w, workerData.threads, workerData.port, receiveMessageOnPort);',
   ].join('\n');
 }
 
@@ -773,10 +894,6 @@ export function traceReport(): string {
     .join('\n');
 }
 
-/** Atomics.waitAsync (ES2024; present in Node 20, absent from the ES2022 type library). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number, timeout?: number): { async: boolean; value: Promise<string> | string };
-}).waitAsync;
 
 export interface Executor {
   readonly T: number;
@@ -816,56 +933,78 @@ export class InlineExecutor implements Executor {
   async close(): Promise<void> {}
 }
 
-/** Runs the kernels on `meta.T` worker threads. */
+/**
+ * Runs the kernels on `meta.T` threads: the calling thread is executor thread 0 and runs its
+ * share of every step synchronously, worker threads 1 … T−1 run theirs in parallel. Blocking
+ * the calling thread for the few milliseconds of a step saves the wake-up of an idle
+ * coordinator at every barrier (training runs in its own process in Kiln).
+ */
 export class WorkerExecutor implements Executor {
   readonly T: number;
+  private state: KState;
   private readonly ctl: Int32Array;
   private readonly err: Uint8Array;
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
   private closed = false;
   private exitError: Error | undefined;
-  /** Atomics.waitAsync does not keep Node's event loop alive; this handle does. */
-  private readonly keepAlive = setInterval(() => {}, 1 << 30);
 
-  constructor(meta: Meta, buffers: Buffers) {
+  constructor(
+    private readonly meta: Meta,
+    private readonly buffers: Buffers,
+  ) {
     this.T = meta.T;
     this.ctl = new Int32Array(buffers.ctl);
     this.err = new Uint8Array(buffers.err);
+    this.state = attachState(meta, buffers, 0);
     cachedSource ??= workerSource();
-    for (let w = 0; w < meta.T; w++) {
+    for (let w = 1; w < meta.T; w++) {
       const { port1, port2 } = new MessageChannel();
       this.ports.push(port1);
-      const worker = new Worker(cachedSource, { eval: true, workerData: { meta, buffers, w, port: port2 }, transferList: [port2] });
+      const worker = new Worker(cachedSource, { eval: true, workerData: { meta, buffers, w, threads: meta.T - 1, port: port2 }, transferList: [port2] });
       worker.on('error', (e) => {
         this.exitError = e instanceof Error ? e : new Error(String(e));
-        Atomics.notify(this.ctl, 2);
       });
       worker.on('exit', (code) => {
-        if (!this.closed) {
-          this.exitError ??= new Error(`training worker ${w} exited unexpectedly (code ${code})`);
-          Atomics.notify(this.ctl, 2);
-        }
+        if (!this.closed) this.exitError ??= new Error(`training worker ${w} exited unexpectedly (code ${code})`);
       });
+      worker.unref();
       this.workers.push(worker);
     }
   }
 
   async run(mask: number): Promise<void> {
     const ctl = this.ctl;
+    const others = this.T - 1;
     const t0 = TRACE ? performance.now() : 0;
     Atomics.store(ctl, 2, 0);
     Atomics.store(ctl, 1, mask);
     Atomics.add(ctl, 0, 1);
     Atomics.notify(ctl, 0);
+    let mine: unknown;
+    try {
+      if (mask & STEP.ATTACH) {
+        const trace = this.state.trace;
+        this.state = attachState(this.meta, this.buffers, 0);
+        this.state.trace = trace;
+      }
+      runSteps(this.state, mask & ~STEP.ATTACH);
+      if (mask & STEP.RELEASE_X) this.buffers.X = null;
+    } catch (e) {
+      mine = e;
+    }
+    // Wait for the other threads: spin a little, then sleep. A timed-out sleep yields to the
+    // event loop so that a worker's 'error' or 'exit' event can be noticed.
+    const until = performance.now() + 0.2;
+    while (Atomics.load(ctl, 2) < others && performance.now() < until);
     for (;;) {
       const done = Atomics.load(ctl, 2);
-      if (done >= this.T) break;
+      if (done >= others) break;
       if (this.exitError) throw this.exitError;
-      const r = waitAsync(ctl, 2, done, 1000);
-      if (r.async) await r.value;
+      if (Atomics.wait(ctl, 2, done, 200) === 'timed-out') await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (TRACE) traceAdd(mask, performance.now() - t0);
+    if (mine !== undefined) throw mine;
     if (Atomics.load(ctl, 3) !== 0) {
       const len = new DataView(this.err.buffer).getInt32(0, true);
       const msg = new TextDecoder().decode(this.err.slice(4, 4 + len));
@@ -874,6 +1013,9 @@ export class WorkerExecutor implements Executor {
   }
 
   async attach(b: Partial<Buffers>): Promise<void> {
+    const releasedX = this.buffers.X === null;
+    Object.assign(this.buffers, b);
+    if (releasedX) this.buffers.X = null;
     for (const port of this.ports) port.postMessage(b);
     await this.run(STEP.ATTACH);
   }
@@ -881,11 +1023,10 @@ export class WorkerExecutor implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.keepAlive);
-    for (const port of this.ports) port.close();
     Atomics.store(this.ctl, 1, -1);
     Atomics.add(this.ctl, 0, 1);
     Atomics.notify(this.ctl, 0);
+    for (const port of this.ports) port.close();
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
