@@ -8,6 +8,7 @@ import { LocalProcessExecutor } from './engine/jobs/executor.ts';
 import { TrainingJobs } from './engine/jobs/training-jobs.ts';
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
+import { TransformJobs } from './engine/transform/transform-jobs.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
@@ -21,6 +22,7 @@ import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
 import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
 import { SageMakerTrainingOperations } from './services/sagemaker/training.ts';
+import { SageMakerTransformOperations } from './services/sagemaker/transform.ts';
 import { StsProvider } from './services/sts/provider.ts';
 import { openMetadataStore, type MetadataDb } from './store/metadata/database.ts';
 import { TagRepository } from './store/metadata/tags.ts';
@@ -44,16 +46,28 @@ export interface RunningKiln {
   close(): Promise<void>;
 }
 
-function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }): ServiceDefinition[] {
+interface Engines {
+  training: TrainingJobs;
+  models: HostingModels;
+  endpoints: Endpoints;
+  transforms: TransformJobs;
+}
+
+function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, engines: Engines): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
   const tags = new SageMakerTagOperations(metadata);
   // Every SageMaker operation not implemented by one of these parts answers NotImplemented.
-  const sagemaker = composeProviders(tags, new SageMakerTrainingOperations(training, tags), new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags));
+  const sagemaker = composeProviders(
+    tags,
+    new SageMakerTrainingOperations(engines.training, tags),
+    new SageMakerHostingOperations(engines.models, engines.endpoints, tags),
+    new SageMakerTransformOperations(engines.transforms, tags),
+  );
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
     defineService({ id: 'sts', modelUid: 'sts-2011-06-15', botocoreName: 'sts', provider: new StsProvider() }),
     defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: sagemaker, resourceArn: () => `${arnBase('sagemaker')}:*` }),
-    defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: new SageMakerRuntimeProvider(hosting.endpoints), validationError: runtimeValidationError }),
+    defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: new SageMakerRuntimeProvider(engines.endpoints), validationError: runtimeValidationError }),
     defineService({ id: 'sagemaker-featurestore-runtime', modelUid: 'sagemaker-featurestore-runtime-2020-07-01', botocoreName: 'sagemaker-featurestore-runtime', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: {} }),
     defineService({ id: 'logs', modelUid: 'logs-2014-03-28', botocoreName: 'logs', provider: new LogsProvider(LogStore.for(metadata, config), new TagRepository(metadata)), resourceArn: logsResourceArn }),
@@ -98,7 +112,19 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const restored = await endpoints.restore();
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
-  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints });
+  const transforms = new TransformJobs({
+    db: metadata,
+    objects,
+    models: hostingModels,
+    logs: LogStore.for(metadata, config),
+    dataDir: config.dataDir,
+    region: config.region,
+    accountId: config.accountId,
+    log: log.child({ component: 'transform' }),
+  });
+  const endedTransforms = await transforms.reconcile();
+  if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });
+  const services = buildServices(config, objects, metadata, { training, models: hostingModels, endpoints, transforms });
   const startedAt = Date.now();
 
   const handle = createEdge({
@@ -162,6 +188,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
         await training.close();
+        await transforms.close();
         await endpoints.close();
         await LogStore.for(metadata, config).flush();
         audit.close();

@@ -14,6 +14,7 @@ import { ServingError, serveXgboost } from './xgboost-serving.ts';
 
 const channel = new Socket({ fd: 3, readable: true, writable: true });
 const multiModel = process.env.KILN_MULTI_MODEL === '1';
+const batchTransform = process.env.SAGEMAKER_BATCH === 'true';
 const cacheSize = Math.max(1, Number(process.env.KILN_MODEL_CACHE_SIZE ?? 16) || 16);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -47,7 +48,7 @@ function handle(id: number, header: RequestHeader, body: Buffer): void {
   let reply: Buffer;
   try {
     const model = multiModel ? modelFor(header.dir ?? '', header.target ?? '') : single!;
-    const result = serveXgboost(model, body, header.ct, header.accept);
+    const result = serveXgboost(model, body, header.ct, header.accept, batchTransform);
     reply = encodeFrame(id, FrameKind.Response, { status: 200, ct: result.contentType } satisfies ResponseHeader, result.body);
   } catch (e) {
     const status = e instanceof ServingError ? e.status : 500;

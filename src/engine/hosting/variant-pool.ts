@@ -51,6 +51,8 @@ export interface VariantPoolOptions {
   maxOldSpaceMb?: number;
   logs: LogSink;
   logGroup: string;
+  /** The log stream of an instance (default `<variant>/<instance id>`). */
+  logStreamName?: (instanceId: string) => string;
   log: Logger;
   /** Invocation timeout (SageMaker: 60 s). */
   timeoutMs?: number;
@@ -246,7 +248,8 @@ export class VariantPool {
     args.push(WORKER_ENTRY, `--kiln-endpoint=${this.opts.endpointName}/${this.opts.variantName}/${id}`);
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     const socket = child.stdio[3] as Socket;
-    const writer = new JobLogWriter(this.opts.logs, this.opts.logGroup, `${this.opts.variantName}/${id}`, (e) =>
+    const stream = this.opts.logStreamName?.(id) ?? `${this.opts.variantName}/${id}`;
+    const writer = new JobLogWriter(this.opts.logs, this.opts.logGroup, stream, (e) =>
       this.opts.log.warn('endpoint log write failed', { endpoint: this.opts.endpointName, error: String(e) }),
     );
     let settleReady!: { resolve(): void; reject(e: Error): void };

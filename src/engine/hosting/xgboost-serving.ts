@@ -133,8 +133,11 @@ export function decodePayload(body: Buffer, contentType: string | undefined, num
   return x;
 }
 
-/** Encodes predictions (rows × groups) as the container does for an Accept type. */
-export function encodePredictions(values: Float32Array, rows: number, accept: string): Buffer {
+/**
+ * Encodes predictions (rows × groups) as the container does for an Accept type. In a batch
+ * transform (the container sees SAGEMAKER_BATCH) CSV predictions go one per line.
+ */
+export function encodePredictions(values: Float32Array, rows: number, accept: string, batch = false): Buffer {
   const groups = rows ? values.length / rows : 1;
   const multi = groups > 1;
   const score = (r: number): string => {
@@ -145,6 +148,11 @@ export function encodePredictions(values: Float32Array, rows: number, accept: st
   };
   if (accept === MEDIA_CSV) {
     if (!multi) {
+      if (batch) {
+        const parts = new Array<string>(rows);
+        for (let r = 0; r < rows; r++) parts[r] = pyFloat(values[r]!);
+        return Buffer.from(`${parts.join('\n')}\n`);
+      }
       if (rows === 1) return Buffer.from(pyFloat(values[0]!));
       const parts = new Array<string>(rows);
       for (let r = 0; r < rows; r++) parts[r] = pyFloat(values[r]!);
@@ -156,7 +164,7 @@ export function encodePredictions(values: Float32Array, rows: number, accept: st
       for (let k = 0; k < groups; k++) parts.push(pyFloat(values[r * groups + k]!));
       lines.push(parts.join(','));
     }
-    return Buffer.from(lines.join('\n'));
+    return Buffer.from(batch ? `${lines.join('\n')}\n` : lines.join('\n'));
   }
   if (accept === MEDIA_JSON) {
     const items: string[] = [];
@@ -169,7 +177,7 @@ export function encodePredictions(values: Float32Array, rows: number, accept: st
 }
 
 /** One invocation of the container: payload in, predictions out (or a ServingError). */
-export function serveXgboost(model: BoosterModel, body: Buffer, contentType: string | undefined, accept: string | undefined): ServingResult {
+export function serveXgboost(model: BoosterModel, body: Buffer, contentType: string | undefined, accept: string | undefined, batch = false): ServingResult {
   const out = chooseAccept(accept);
   if (!body.length) throw new ServingError(400, 'Invalid payload: the request body is empty.');
   const x = decodePayload(body, contentType, model.numFeature);
@@ -179,5 +187,5 @@ export function serveXgboost(model: BoosterModel, body: Buffer, contentType: str
   } catch (e) {
     throw new ServingError(400, (e as Error).message);
   }
-  return { contentType: out, body: encodePredictions(values, x.rows, out) };
+  return { contentType: out, body: encodePredictions(values, x.rows, out, batch) };
 }
