@@ -59,15 +59,28 @@ export function encodeFrame(id: number, kind: FrameKind, header: unknown, body?:
   return out;
 }
 
-/** Splits a byte stream into frames; chunks may hold partial or several frames. */
+/**
+ * Splits a byte stream into frames; chunks may hold partial or several frames. A large frame
+ * arrives in many small chunks: they are kept as a list and joined once the frame is whole,
+ * so receiving a frame costs linear time in its size.
+ */
 export class FrameDecoder {
-  private pending: Buffer | undefined;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Bytes the frame at the head of the buffer needs in all (0 while its length is unknown). */
+  private needed = 0;
 
   constructor(private readonly onFrame: (frame: Frame) => void) {}
 
   push(chunk: Buffer): void {
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.needed === 0 && this.buffered >= 4) this.needed = 4 + this.head().readUInt32LE(0);
+    if (this.needed === 0 || this.buffered < this.needed) return;
+    const buf = this.head();
+    this.chunks = [];
+    this.buffered = 0;
+    this.needed = 0;
     let offset = 0;
     while (buf.length - offset >= 4) {
       const length = buf.readUInt32LE(offset);
@@ -78,14 +91,16 @@ export class FrameDecoder {
       const headLength = buf.readUInt16LE(start + 5);
       const headStart = start + 7;
       const header = headLength ? JSON.parse(buf.toString('utf8', headStart, headStart + headLength)) : {};
-      // The body is a view; copy it when it shares a buffer with other frames still to come.
       const body = buf.subarray(headStart + headLength, start + length);
       offset = start + length;
       this.onFrame({ id, kind, header, body });
     }
-    if (offset < buf.length) {
-      buf = buf.subarray(offset);
-      this.pending = Buffer.from(buf);
-    }
+    if (offset < buf.length) this.push(Buffer.from(buf.subarray(offset)));
+  }
+
+  /** Everything buffered as one Buffer (joined at most once per frame). */
+  private head(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0]!;
   }
 }
