@@ -265,6 +265,26 @@ describe('real-time hosting', () => {
     assert.deepEqual(workerPids('doomed'), []);
   });
 
+  test('a serverless variant answers ThrottlingException beyond its MaxConcurrency and keeps serving', async () => {
+    await sm.send(new CreateModelCommand({ ModelName: 'model-serverless', ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE, ModelDataUrl: 's3://models/single/a/model.tar.gz' } }));
+    await deploy('serverless', [{ VariantName: 'AllTraffic', ModelName: 'model-serverless', ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 1 } }]);
+    const described = await sm.send(new DescribeEndpointCommand({ EndpointName: 'serverless' }));
+    assert.deepEqual(described.ProductionVariants?.[0]?.CurrentServerlessConfig, { MemorySizeInMB: 2048, MaxConcurrency: 1 });
+    // Payloads big enough to be predicted by the worker, so that calls overlap.
+    const many = Array.from({ length: 40 }, () => TEST_ROWS).flat().join('\n');
+    const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => invoke({ EndpointName: 'serverless', Body: many })));
+    const throttled = outcomes.filter((o) => o.status === 'rejected');
+    assert.ok(throttled.length > 0, 'some calls were throttled');
+    assert.ok(outcomes.some((o) => o.status === 'fulfilled'), 'some calls were answered');
+    for (const o of throttled) {
+      const e = (o as PromiseRejectedResult).reason as Error & { $metadata?: { httpStatusCode?: number } };
+      assert.equal(e.name, 'ThrottlingException');
+      assert.match(e.message, /MaxConcurrency of 1/);
+    }
+    assert.ok(close(Number(text(await invoke({ EndpointName: 'serverless' }))), preds.a[0]!));
+    await sm.send(new DeleteEndpointCommand({ EndpointName: 'serverless' }));
+  });
+
   test('two variants split traffic by weight; TargetVariant picks one; weights can change', async () => {
     await deploy('split', [variant('A', 'model-a', { InitialVariantWeight: 3 }), variant('B', 'model-b', { InitialVariantWeight: 1 })]);
     const counts: Record<string, number> = { A: 0, B: 0 };

@@ -67,6 +67,19 @@ interface LiveVariant {
   pool: VariantPool;
   /** Multi-model: TargetModel → unpacked folder, most recently used last. */
   targets?: Map<string, string>;
+  /** Invocations being answered now (a serverless variant refuses more than MaxConcurrency). */
+  inflight: number;
+}
+
+/** A serverless variant's memory, as the V8 heap limit of its worker. */
+function serverlessMemoryMb(config: Record<string, unknown> | undefined): number | undefined {
+  const mb = Number(config?.MemorySizeInMB);
+  return Number.isFinite(mb) && mb > 0 ? mb : undefined;
+}
+
+function serverlessConcurrency(config: Record<string, unknown> | undefined): number | undefined {
+  const n = Number(config?.MaxConcurrency);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 /** A running deployment: variant pools, weights and data capture. */
@@ -369,7 +382,12 @@ export class Endpoints {
       } else if (input.TargetModel !== undefined) {
         throw new AwsError('ValidationError', `Endpoint ${input.EndpointName} is not a multi-model endpoint and does not support target model header.`);
       }
+      const limit = serverlessConcurrency(variant.spec.ServerlessConfig);
+      if (limit !== undefined && variant.inflight >= limit) {
+        throw new AwsError('ThrottlingException', `Rate exceeded: variant ${variant.spec.VariantName} of serverless endpoint ${input.EndpointName} is already handling its MaxConcurrency of ${limit} invocations.`, 400);
+      }
       let reply: WorkerReply;
+      variant.inflight++;
       try {
         reply = await variant.pool.invoke(header, input.Body);
       } catch (e) {
@@ -386,6 +404,8 @@ export class Endpoints {
           throw this.modelError(input.EndpointName, 500, e.message, e.kind === 'timeout');
         }
         throw e;
+      } finally {
+        variant.inflight--;
       }
       if (reply.status >= 200 && reply.status < 300) {
         deployment.capture?.offer({
@@ -516,13 +536,13 @@ export class Endpoints {
           multiModel: v.Mode === 'MultiModel',
           modelCacheSize: this.deps.modelCacheSize,
           environment: v.Environment,
-          maxOldSpaceMb: type ? Math.max(256, Math.floor(memoryLimitBytes(type) / 1024 / 1024 / 2)) : undefined,
+          maxOldSpaceMb: serverlessMemoryMb(v.ServerlessConfig) ?? (type ? Math.max(256, Math.floor(memoryLimitBytes(type) / 1024 / 1024 / 2)) : undefined),
           logs: this.deps.logs,
           logGroup: this.logGroup(name),
           log: this.deps.log,
           timeoutMs: this.deps.invocationTimeoutMs,
         });
-        variants.push({ spec: { ...v }, pool, ...(v.Mode === 'MultiModel' ? { targets: new Map() } : {}) });
+        variants.push({ spec: { ...v }, pool, inflight: 0, ...(v.Mode === 'MultiModel' ? { targets: new Map() } : {}) });
       }
       await Promise.all(
         variants.map((v) =>
