@@ -43,7 +43,7 @@ test('a server killed during a training job leaves no job stuck and no orphan pr
       if (d.SecondaryStatus === 'Training') {
         // the job process is the one whose command line names the job
         const { execSync } = await import('node:child_process');
-        pid = Number(execSync(`pgrep -f -- '--kiln-job=interrupted' || true`).toString().trim().split('\n')[0] || 0);
+        pid = Number(execSync(`pgrep -f -- '--kiln-job=[i]nterrupted' || true`).toString().trim().split('\n')[0] || 0);
       }
       if (!pid) await new Promise((r) => setTimeout(r, 100));
     }
