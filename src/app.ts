@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from './config.ts';
 import { LocalProcessExecutor } from './engine/jobs/executor.ts';
 import { TrainingJobs } from './engine/jobs/training-jobs.ts';
@@ -12,6 +13,8 @@ import { TransformJobs } from './engine/transform/transform-jobs.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
+import { ConsoleApi } from './server/console/console-api.ts';
+import { serveStatic } from './server/console/static-files.ts';
 import { createEdge } from './server/edge.ts';
 import { Logger } from './server/logger.ts';
 import { defineService, s3ResourceArn, type ServiceDefinition } from './services/registry.ts';
@@ -30,6 +33,9 @@ import { FsObjectStore } from './store/objects/fs-store.ts';
 import type { ObjectStore } from './store/objects/types.ts';
 
 export const KILN_VERSION = '0.1.0';
+
+/** Where `npm run build:ui` writes Kiln Studio. */
+const UI_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../ui/dist');
 
 export interface RunningKiln {
   config: KilnConfig;
@@ -126,6 +132,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });
   const services = buildServices(config, objects, metadata, { training, models: hostingModels, endpoints, transforms });
   const startedAt = Date.now();
+  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }) });
 
   const handle = createEdge({
     config,
@@ -147,8 +154,9 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
         res.end(req.method === 'HEAD' ? undefined : body);
         return true;
       }
-      return false;
+      return studio.handle(req, res, url);
     },
+    browser: (req, res, url) => serveStatic(UI_DIST, req, res, url.pathname),
   });
 
   const server = createServer({ requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {

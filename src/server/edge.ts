@@ -30,8 +30,10 @@ export interface EdgeDeps {
   credentials: CredentialStore;
   audit: AuditLog;
   log: Logger;
-  /** Kiln's own endpoints under /_kiln/ (health, later the UI's API). */
+  /** Kiln's own endpoints under /_kiln/ (health, Kiln Studio's API). */
   internal(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /** Unsigned GETs a browser makes (Kiln Studio's pages); true when answered. */
+  browser?(req: IncomingMessage, res: ServerResponse, url: URL): boolean;
 }
 
 export function createEdge(deps: EdgeDeps) {
@@ -53,6 +55,7 @@ export function createEdge(deps: EdgeDeps) {
     const requestId = randomUUID();
     const url = new URL(raw.url ?? '/', 'http://kiln.local');
     if (url.pathname.startsWith('/_kiln/') && (await deps.internal(raw, res, url))) return;
+    if ((raw.method === 'GET' || raw.method === 'HEAD') && !raw.headers.authorization && !url.searchParams.has('X-Amz-Signature') && deps.browser?.(raw, res, url)) return;
 
     const queryIndex = (raw.url ?? '').indexOf('?');
     const rawPathOnWire = queryIndex < 0 ? (raw.url ?? '/') : raw.url!.slice(0, queryIndex);
