@@ -1,6 +1,6 @@
-import { useMemo, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { api } from '../api';
-import { LineChart, type Series } from '../components/LineChart';
+import type { Series } from '../components/LineChart';
 import { LogView, useLogTail, type LogLine } from '../components/LogTail';
 import { Status } from '../components/Status';
 import { usePoll } from '../components/usePoll';
@@ -8,6 +8,9 @@ import { elapsed, when } from '../components/time';
 import { href } from '../router';
 
 const STATUSES = ['', 'InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'];
+
+// The charting library is loaded only by pages that draw charts.
+const LineChart = lazy(() => import('../components/LineChart').then((m) => ({ default: m.LineChart })));
 
 export function TrainingJobs() {
   const [status, setStatus] = useState('');
@@ -160,7 +163,13 @@ export function TrainingJob({ name }: { name: string }) {
         </div>
       </section>
       <h2>Metrics</h2>
-      {series.length ? <LineChart series={series} xName="round" label="metrics chart" /> : <p className="muted">No metrics logged yet.</p>}
+      {series.length ? (
+        <Suspense fallback={<p className="muted">Loading chart…</p>}>
+          <LineChart series={series} xName="round" label="metrics chart" />
+        </Suspense>
+      ) : (
+        <p className="muted">No metrics logged yet.</p>
+      )}
       <h2>Log</h2>
       <LogView lines={logs.lines} error={logs.error} />
     </>
