@@ -30,7 +30,8 @@ export interface ServiceDefinition {
 
 const CODECS: Record<string, Codec> = { json: awsJsonCodec, 'rest-json': restJsonCodec, 'rest-xml': restXmlCodec, query: queryCodec };
 
-const READ_ONLY = /^(Describe|List|Get|Search|BatchGet|BatchDescribe|Query|Head|Filter|Select)/;
+/** Calls that change nothing; InvokeEndpoint & co. are data-plane reads of a model, as CloudTrail counts them. */
+const READ_ONLY = /^(Describe|List|Get|Search|BatchGet|BatchDescribe|Query|Head|Filter|Select|Invoke)/;
 
 export function defineService(opts: {
   id: string;
