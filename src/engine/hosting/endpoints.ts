@@ -498,7 +498,7 @@ export class Endpoints {
     try {
       for (const v of spec.Variants) {
         const image = resolveImage(v.Image);
-        if (image.kind !== 'builtin') throw new Error(`ClientError: ${image.reason}`);
+        if (image.kind === 'unknown') throw new Error(`ClientError: ${image.reason}`);
         let modelDir: string | undefined;
         if (v.Mode === 'SingleModel') {
           try {

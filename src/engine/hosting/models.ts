@@ -109,7 +109,7 @@ export class HostingModels {
     const c = containers[0]!;
     if (!c.Image) throw new AwsError('ValidationException', 'Image must be specified in the container definition.');
     const image = resolveImage(c.Image);
-    if (image.kind !== 'builtin') throw new AwsError('ValidationException', image.reason);
+    if (image.kind === 'unknown') throw new AwsError('ValidationException', image.reason);
     if (c.ModelDataUrl !== undefined && !parseS3Uri(c.ModelDataUrl)) {
       throw new AwsError('ValidationException', `ModelDataUrl '${c.ModelDataUrl}' is not an S3 URI.`);
     }

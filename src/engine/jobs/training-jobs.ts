@@ -16,16 +16,20 @@ import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
 import { containerPaths, createLayout, trainingEnvironment, writeConfigFiles, type ContainerPaths } from './container-layout.ts';
 import type { Executor, JobProcess } from './executor.ts';
 import { failureReason, JobFailure } from './failure.ts';
+import { frameworkLabel } from './framework-images.ts';
 import { resolveImage } from './images.ts';
 import { effectiveThreads, instanceType, memoryLimitBytes } from './instance-types.ts';
 import { JobLogWriter, type LogSink } from './job-logs.ts';
+import { TSX_LOADER } from './runtimes.ts';
 import { builtinXgboostMetrics, definitionMetrics, MetricCollector, type MetricExtractor } from './metrics.ts';
+import { networkIsolationPlan } from './network-isolation.ts';
+import { fetchSourceDirectory, prepareScriptLaunch, scriptFailureReason, scriptFramework, StderrTail } from './script-mode.ts';
+import { splitHyperparameters } from './toolkit-environment.ts';
 import { ACTIVE_STATUSES, finish, publicView, transition, type TrainingJobDoc } from './training-job.ts';
 
 export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const TSX_LOADER = import.meta.resolve('tsx');
 
 /** What a built-in algorithm runs as: a Node process with its container entry point. */
 const BUILTIN_ENTRY: Record<string, string> = {
@@ -274,9 +278,16 @@ export class TrainingJobs {
       });
 
       const image = resolveImage(doc.AlgorithmSpecification.TrainingImage ?? doc.AlgorithmSpecification.AlgorithmName ?? '');
-      if (image.kind !== 'builtin') throw new JobFailure(`ClientError: ${image.reason}`);
-      const entry = BUILTIN_ENTRY[image.algorithm];
-      if (!entry) throw new JobFailure(`ClientError: The built-in algorithm '${image.algorithm}' is not available in Kiln.`);
+      if (image.kind === 'unknown') throw new JobFailure(`ClientError: ${image.reason}`);
+      const script = splitHyperparameters(doc.HyperParameters ?? {});
+      const framework = scriptFramework(image, script.program);
+      if (framework && !script.program) {
+        throw new JobFailure(`ClientError: The ${frameworkLabel(framework)} image runs a training script in script mode: set the hyperparameters sagemaker_program (the entry point) and sagemaker_submit_directory (the S3 URI of its source tar.gz), as the SageMaker Python SDK's Estimator(entry_point=...) does.`);
+      }
+      const entry = image.kind === 'builtin' ? BUILTIN_ENTRY[image.algorithm] : undefined;
+      if (!framework && !entry) throw new JobFailure(`ClientError: The built-in algorithm is not available in Kiln.`);
+      const isolation = networkIsolationPlan(doc.EnableNetworkIsolation === true);
+      if (isolation.logLine) writer.write(isolation.logLine);
       let extract: MetricExtractor = builtinXgboostMetrics;
       if (doc.AlgorithmSpecification.MetricDefinitions?.length) {
         const custom = definitionMetrics(doc.AlgorithmSpecification.MetricDefinitions);
@@ -292,6 +303,7 @@ export class TrainingJobs {
         const got = await downloadChannel(this.deps.objects, channel, paths.channel(channel.ChannelName));
         writer.write(`Kiln: downloaded ${got.files} file(s), ${got.bytes} bytes, for channel '${channel.ChannelName}'`);
       }
+      if (framework && !interrupted()) await fetchSourceDirectory(this.deps.objects, script.submitDirectory, paths.code);
       await this.downloadCheckpoints(doc, paths);
       const type = instanceType(doc.ResourceConfig.InstanceType!)!;
       const threads = effectiveThreads(type);
@@ -305,28 +317,35 @@ export class TrainingJobs {
       // Training
       if (!interrupted()) {
         await this.setPhase(name, 'Training');
-        const env = {
+        const baseEnv = {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? paths.root,
           LANG: process.env.LANG ?? 'C.UTF-8',
           ...doc.Environment,
-          ...trainingEnvironment(paths, {
-            jobName: name,
-            hyperparameters: doc.HyperParameters ?? {},
-            channels: channels.map((c) => c.ChannelName),
-            instanceType: doc.ResourceConfig.InstanceType!,
-            threads,
-            region: this.deps.region,
-          }),
         };
+        const common = { jobName: name, channels: channels.map((c) => c.ChannelName), instanceType: doc.ResourceConfig.InstanceType!, threads, region: this.deps.region };
+        const launch = framework
+          ? await prepareScriptLaunch({ ...common, framework, paths, codeDir: paths.code, hyperparameters: script, baseEnv, log: (l) => writer.write(l) })
+          : {
+              command: process.execPath,
+              args: ['--import', TSX_LOADER, entry!],
+              cwd: paths.root,
+              env: { ...baseEnv, ...trainingEnvironment(paths, { ...common, hyperparameters: doc.HyperParameters ?? {} }) },
+            };
+        const stderr = new StderrTail();
         const proc = this.deps.executor.start({
           jobTag: name,
-          command: process.execPath,
-          args: ['--import', TSX_LOADER, entry],
-          cwd: paths.root,
-          env,
+          command: launch.command,
+          args: launch.args,
+          cwd: launch.cwd,
+          env: launch.env,
           memoryLimitBytes: memoryLimitBytes(type),
-          onLine: (line) => collector!.observe(writer.write(line)),
+          tagArgument: !framework,
+          isolateNetwork: isolation.isolate,
+          onLine: (line, stream) => {
+            if (stream === 'stderr') stderr.push(line);
+            collector!.observe(writer.write(line));
+          },
         });
         run.process = proc;
         if (proc.pid) await this.repo.update(name, (d) => ((d._kiln = { ...d._kiln, pid: proc.pid }), d));
@@ -338,7 +357,9 @@ export class TrainingJobs {
         }
         if (!interrupted() && exit.code !== 0) {
           const reported = existsSync(paths.failure) ? readFileSync(paths.failure, 'utf8').trim() : '';
-          throw new JobFailure(reported || `AlgorithmError: The training process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}.`);
+          if (reported) throw new JobFailure(reported);
+          if ('commandLine' in launch) throw new JobFailure(scriptFailureReason(exit, launch.commandLine, stderr));
+          throw new JobFailure(`AlgorithmError: The training process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}.`);
         }
       }
 
