@@ -77,8 +77,14 @@ function pyRepr(value: unknown): string {
   return pyStr(value);
 }
 
+/** A number Python holds as a float, so json.dumps writes 1.0 where JSON.stringify writes 1. */
+class PythonFloat {
+  constructor(readonly value: number) {}
+}
+
 /** json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True). */
 export function pyJson(value: unknown, float = false): string {
+  if (value instanceof PythonFloat) return pyJson(value.value, true);
   if (typeof value === 'number') return float || !Number.isInteger(value) ? pyFloat(value).replace(/^inf$/, 'Infinity').replace(/^-inf$/, '-Infinity').replace(/^nan$/, 'NaN') : String(value);
   if (Array.isArray(value)) return `[${value.map((v) => pyJson(v)).join(',')}]`;
   if (value && typeof value === 'object') {
@@ -91,7 +97,7 @@ export function pyJson(value: unknown, float = false): string {
 
 /** The toolkit's value of a decoded hyperparameter map, for json.dumps and SM_HP_*. */
 function plain(hps: Record<string, HyperValue>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(hps).map(([k, v]) => [k, v.value]));
+  return Object.fromEntries(Object.entries(hps).map(([k, v]) => [k, v.float ? new PythonFloat(v.value as number) : v.value]));
 }
 
 /** mapping.to_env_vars' format_value: strings as they are, None as '', the rest as JSON. */
