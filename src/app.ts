@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { KilnConfig } from './config.ts';
 import { LocalProcessExecutor } from './engine/jobs/executor.ts';
+import { ProcessingJobs } from './engine/jobs/processing-jobs.ts';
 import { TrainingJobs } from './engine/jobs/training-jobs.ts';
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
@@ -19,6 +20,7 @@ import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
 import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
 import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
+import { SageMakerProcessingOperations } from './services/sagemaker/processing.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
 import { SageMakerTrainingOperations } from './services/sagemaker/training.ts';
 import { StsProvider } from './services/sts/provider.ts';
@@ -44,11 +46,16 @@ export interface RunningKiln {
   close(): Promise<void>;
 }
 
-function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }): ServiceDefinition[] {
+function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, jobs: { training: TrainingJobs; processing: ProcessingJobs }, hosting: { models: HostingModels; endpoints: Endpoints }): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
   const tags = new SageMakerTagOperations(metadata);
   // Every SageMaker operation not implemented by one of these parts answers NotImplemented.
-  const sagemaker = composeProviders(tags, new SageMakerTrainingOperations(training, tags), new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags));
+  const sagemaker = composeProviders(
+    tags,
+    new SageMakerTrainingOperations(jobs.training, tags),
+    new SageMakerProcessingOperations(jobs.processing, tags),
+    new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags),
+  );
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
     defineService({ id: 'sts', modelUid: 'sts-2011-06-15', botocoreName: 'sts', provider: new StsProvider() }),
@@ -73,7 +80,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
-  const training = new TrainingJobs({
+  const jobDeps = {
     db: metadata,
     objects,
     logs: LogStore.for(metadata, config),
@@ -81,10 +88,13 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     dataDir: config.dataDir,
     region: config.region,
     accountId: config.accountId,
-    log: log.child({ component: 'training' }),
-  });
+  };
+  const training = new TrainingJobs({ ...jobDeps, log: log.child({ component: 'training' }) });
   const reconciled = await training.reconcile();
-  if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
+  if (reconciled) log.warn('training jobs left running by a previous server were ended or resumed', { count: reconciled });
+  const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }) });
+  const reconciledProcessing = await processing.reconcile();
+  if (reconciledProcessing) log.warn('processing jobs left running by a previous server were ended', { count: reconciledProcessing });
   const hostingModels = new HostingModels(metadata, config);
   const endpoints = new Endpoints({
     db: metadata,
@@ -98,7 +108,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const restored = await endpoints.restore();
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
-  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints });
+  const services = buildServices(config, objects, metadata, { training, processing }, { models: hostingModels, endpoints });
   const startedAt = Date.now();
 
   const handle = createEdge({
@@ -162,6 +172,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
         await training.close();
+        await processing.close();
         await endpoints.close();
         await LogStore.for(metadata, config).flush();
         audit.close();
