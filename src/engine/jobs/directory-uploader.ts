@@ -31,11 +31,19 @@ export class DirectoryUploader {
     private readonly dir: string,
     private readonly target: S3Location,
     private readonly onError: (e: unknown) => void = () => undefined,
+    /** Called after each pass with the number of files it uploaded. */
+    private readonly afterPass: (uploaded: number) => Promise<void> | void = () => undefined,
   ) {}
 
   /** Uploads what is new or changed; resolves to the number of files uploaded. Passes never overlap. */
   sync(): Promise<number> {
-    this.running = this.running.catch(() => 0).then(() => this.pass());
+    this.running = this.running
+      .catch(() => 0)
+      .then(() => this.pass())
+      .then(async (count) => {
+        await this.afterPass(count);
+        return count;
+      });
     return this.running;
   }
 

@@ -13,6 +13,7 @@ import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../stor
 import type { ObjectStore } from '../../store/objects/types.ts';
 import { isEmptyDir, joinS3, uploadTarGz } from './artifacts.ts';
 import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
+import { DirectoryUploader } from './directory-uploader.ts';
 import { containerPaths, createLayout, trainingEnvironment, writeConfigFiles, type ContainerPaths } from './container-layout.ts';
 import type { Executor, JobProcess } from './executor.ts';
 import { failureReason, JobFailure } from './failure.ts';
@@ -25,7 +26,7 @@ import { builtinXgboostMetrics, definitionMetrics, MetricCollector, type MetricE
 import { networkIsolationPlan } from './network-isolation.ts';
 import { fetchSourceDirectory, prepareScriptLaunch, scriptFailureReason, scriptFramework, StderrTail } from './script-mode.ts';
 import { splitHyperparameters } from './toolkit-environment.ts';
-import { ACTIVE_STATUSES, finish, publicView, transition, type TrainingJobDoc } from './training-job.ts';
+import { ACTIVE_STATUSES, finish, interrupt, publicView, resumesAfterInterruption, transition, type TrainingJobDoc } from './training-job.ts';
 
 export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 
@@ -47,6 +48,8 @@ export interface TrainingJobsDeps {
   log: Logger;
   /** How long a stopped job's process has between SIGTERM and SIGKILL (SageMaker: 120 s). */
   stopGraceMs?: number;
+  /** How often /opt/ml/checkpoints is uploaded while a job runs (KILN_CHECKPOINT_SYNC_MS, default 1 s). */
+  checkpointSyncMs?: number;
 }
 
 interface ActiveRun {
@@ -107,6 +110,16 @@ export class TrainingJobs {
         definitionMetrics(spec.MetricDefinitions);
       } catch (e) {
         throw new AwsError('ValidationException', (e as Error).message);
+      }
+    }
+    if (input.CheckpointConfig && !parseS3Uri(input.CheckpointConfig.S3Uri ?? '')) {
+      throw new AwsError('ValidationException', `CheckpointConfig.S3Uri '${input.CheckpointConfig.S3Uri}' is not an S3 URI (s3://bucket/prefix).`);
+    }
+    if (input.EnableManagedSpotTraining) {
+      const wait = input.StoppingCondition?.MaxWaitTimeInSeconds;
+      const runtime = input.StoppingCondition?.MaxRuntimeInSeconds ?? 86400;
+      if (wait === undefined || wait < runtime) {
+        throw new AwsError('ValidationException', `Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to MaxRuntimeInSeconds (${runtime}) when EnableManagedSpotTraining is true.`);
       }
     }
     const running = await this.repo.countByStatus(ACTIVE_STATUSES, (d) => d.ResourceConfig.InstanceType === typeName);
@@ -204,13 +217,30 @@ export class TrainingJobs {
   }
 
   /**
-   * Jobs that a previous server left InProgress or Stopping cannot resume (their process
-   * was a child of that server): end a surviving orphan process and fail them clearly.
+   * Jobs that a previous server left InProgress or Stopping lost their process (a child of
+   * that server): a surviving orphan is ended; managed spot jobs with checkpoints are
+   * interrupted and start again from their last checkpoint, as SageMaker resumes them after
+   * a spot interruption; the others fail clearly.
    */
   async reconcile(): Promise<number> {
     const stale = await this.repo.listByStatus(ACTIVE_STATUSES);
     for (const doc of stale) {
       if (doc._kiln?.pid) this.deps.executor.killOrphan(doc._kiln.pid, doc.TrainingJobName);
+      if (resumesAfterInterruption(doc)) {
+        const now = new Date();
+        const waited = (now.getTime() - doc.CreationTime.getTime()) / 1000;
+        const maxWait = doc.StoppingCondition.MaxWaitTimeInSeconds ?? Infinity;
+        const resumed = await this.repo.update(doc.TrainingJobName, (d) => {
+          if (!resumesAfterInterruption(d)) return undefined;
+          if (waited > maxWait) return finish(d, 'Failed', 'MaxWaitTimeExceeded', now, `MaxWaitTimeExceeded: The training job was interrupted and could not finish within StoppingCondition.MaxWaitTimeInSeconds (${maxWait} seconds).`);
+          return interrupt(d, now);
+        });
+        if (resumed?.TrainingJobStatus === 'InProgress') {
+          this.deps.log.warn('interrupted spot training job resumes from its last checkpoint', { job: doc.TrainingJobName });
+          this.launch(doc.TrainingJobName);
+        }
+        continue;
+      }
       await this.repo.update(doc.TrainingJobName, (d) => {
         if (!ACTIVE_STATUSES.includes(d.TrainingJobStatus)) return undefined;
         const now = new Date();
@@ -257,6 +287,7 @@ export class TrainingJobs {
       this.deps.log.error('job log write failed', { job: name, error: String(e) }),
     );
     let collector: MetricCollector | undefined;
+    let checkpoints: DirectoryUploader | undefined;
     let outcome: { status: 'Completed' | 'Failed' | 'Stopped'; secondary: string; reason?: string } = { status: 'Completed', secondary: 'Completed' };
 
     const maxRuntime = doc.StoppingCondition.MaxRuntimeInSeconds ?? 86400;
@@ -272,8 +303,8 @@ export class TrainingJobs {
       createLayout(paths);
       await writer.open();
       await this.repo.update(name, (d) => {
-        d._kiln = { ...d._kiln, logStream };
-        d.TrainingStartTime = started;
+        d._kiln = { ...d._kiln, logStream, segmentStart: started.getTime() };
+        d.TrainingStartTime ??= started;
         return d;
       });
 
@@ -304,7 +335,8 @@ export class TrainingJobs {
         writer.write(`Kiln: downloaded ${got.files} file(s), ${got.bytes} bytes, for channel '${channel.ChannelName}'`);
       }
       if (framework && !interrupted()) await fetchSourceDirectory(this.deps.objects, script.submitDirectory, paths.code);
-      await this.downloadCheckpoints(doc, paths);
+      await this.downloadCheckpoints(doc, paths, writer);
+      checkpoints = this.checkpointSync(name, doc, paths, writer);
       const type = instanceType(doc.ResourceConfig.InstanceType!)!;
       const threads = effectiveThreads(type);
       writeConfigFiles(paths, {
@@ -379,7 +411,6 @@ export class TrainingJobs {
         const modelLocation = joinS3(output, name, 'output', 'model.tar.gz');
         await uploadTarGz(this.deps.objects, paths.model, modelLocation);
         if (!isEmptyDir(paths.outputData)) await uploadTarGz(this.deps.objects, paths.outputData, joinS3(output, name, 'output', 'output.tar.gz'));
-        await this.uploadCheckpoints(doc, paths);
         await this.repo.update(name, (d) => ((d.ModelArtifacts = { S3ModelArtifacts: `s3://${modelLocation.bucket}/${modelLocation.key}` }), d));
       }
     } catch (e) {
@@ -388,6 +419,7 @@ export class TrainingJobs {
       outcome = run.stopRequested && !(e instanceof JobFailure) ? { status: 'Stopped', secondary: 'Stopped' } : { status: 'Failed', secondary: 'Failed', reason };
       writer.write(reason);
     } finally {
+      await checkpoints?.stop().catch((e) => writer.write(`Kiln: the last checkpoint upload failed: ${(e as Error).message}`));
       await writer.flush();
     }
 
@@ -400,27 +432,28 @@ export class TrainingJobs {
     });
   }
 
-  private async downloadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths): Promise<void> {
-    const uri = doc.CheckpointConfig?.S3Uri;
-    if (!uri) return;
-    const location = parseS3Uri(uri);
-    if (!location) throw new JobFailure(`ClientError: CheckpointConfig.S3Uri '${uri}' is not an S3 URI.`);
-    const listing = await this.deps.objects.listObjects({ bucket: location.bucket, prefix: location.key, maxKeys: 1 }).catch(() => undefined);
-    if (!listing?.objects.length) return;
-    mkdirSync(paths.checkpoints, { recursive: true });
-    await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri } } }, paths.checkpoints);
-  }
-
-  private async uploadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths): Promise<void> {
+  /** CheckpointConfig: what a previous run (or a resumed spot job) left in S3 goes into /opt/ml/checkpoints first. */
+  private async downloadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths, writer: JobLogWriter): Promise<void> {
     const uri = doc.CheckpointConfig?.S3Uri;
     const location = uri ? parseS3Uri(uri) : undefined;
-    if (!location || isEmptyDir(paths.checkpoints)) return;
-    const { readdirSync, createReadStream, statSync } = await import('node:fs');
-    const walk = (dir: string, rel: string): string[] =>
-      readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? walk(path.join(dir, n), `${rel}${n}/`) : [`${rel}${n}`]));
-    for (const file of walk(paths.checkpoints, '')) {
-      const target = joinS3(location, file);
-      await this.deps.objects.putObject({ bucket: target.bucket, key: target.key, body: createReadStream(path.join(paths.checkpoints, file)) });
-    }
+    if (!location) return;
+    const listing = await this.deps.objects.listObjects({ bucket: location.bucket, prefix: location.key, maxKeys: 1 }).catch(() => undefined);
+    if (!listing?.objects.length) return;
+    const got = await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `${uri!.replace(/\/+$/, '')}/` } } }, paths.checkpoints);
+    writer.write(`Kiln: restored ${got.files} checkpoint file(s) from ${uri} into /opt/ml/checkpoints`);
+  }
+
+  /**
+   * Uploads /opt/ml/checkpoints to CheckpointConfig.S3Uri while the job runs, as SageMaker
+   * does, and records when a checkpoint last reached S3 (what an interrupted spot job is billed up to).
+   */
+  private checkpointSync(name: string, doc: TrainingJobDoc, paths: ContainerPaths, writer: JobLogWriter): DirectoryUploader | undefined {
+    const location = doc.CheckpointConfig?.S3Uri ? parseS3Uri(doc.CheckpointConfig.S3Uri) : undefined;
+    if (!location) return undefined;
+    const uploader = new DirectoryUploader(this.deps.objects, paths.checkpoints, location, (e) => writer.write(`Kiln: checkpoint upload failed: ${(e as Error).message}`), async (count) => {
+      if (count) await this.repo.update(name, (d) => ((d._kiln = { ...d._kiln, lastCheckpointAt: Date.now() }), d));
+    });
+    uploader.start(this.deps.checkpointSyncMs ?? Number(process.env.KILN_CHECKPOINT_SYNC_MS ?? 1_000));
+    return uploader;
   }
 }
