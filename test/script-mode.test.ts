@@ -368,4 +368,41 @@ with tarfile.open(os.path.join(out, 'model.tar.gz'), 'w:gz') as t:
     assert.equal(noModelFn.EndpointStatus, 'Failed');
     assert.match(noModelFn.FailureReason!, /NotImplementedError: Please provide a model_fn implementation/);
   });
+
+  test('the Kiln Node runtime trains a TypeScript entry point and serves JavaScript hooks', async () => {
+    const train = `
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+const args: string[] = process.argv.slice(2);
+const scale = Number(args[args.indexOf('--scale') + 1]);
+const rows = readFileSync(path.join(process.env.SM_CHANNEL_TRAIN!, 'train.csv'), 'utf8').trim().split('\\n').slice(1).map((l) => l.split(',').map(Number));
+const mean = rows.reduce((s, r) => s + r[r.length - 1]!, 0) / rows.length;
+writeFileSync(path.join(process.env.SM_MODEL_DIR!, 'model.json'), JSON.stringify({ mean, scale }));
+console.log(\`mean quality \${mean.toFixed(3)} over \${rows.length} rows, hosts \${process.env.SM_HOSTS}\`);
+`;
+    const inference = `
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+export async function model_fn(dir) {
+  const m = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  return { predict: (rows) => rows.map(() => m.mean * m.scale) };
+}
+`;
+    const source = await codeAt('node/sourcedir.tar.gz', { 'train.ts': train, 'inference.mjs': inference });
+    await sm.send(new CreateTrainingJobCommand(job('node-mean', sdkHyperparameters({ scale: 2 }, 'train.ts', source), { AlgorithmSpecification: { TrainingImage: 'kiln/node', TrainingInputMode: 'File' } })));
+    const d = await finished('node-mean');
+    assert.equal(d.TrainingJobStatus, 'Completed', d.FailureReason);
+    const log = await jobLog(logs, '/aws/sagemaker/TrainingJobs', 'node-mean');
+    const mean = Number(/^mean quality ([\d.]+) over 528 rows, hosts \["algo-1"\]$/.exec(log.find((l) => l.startsWith('mean quality')) ?? '')?.[1]);
+    assert.ok(mean > 5 && mean < 6.5, log.join('\n'));
+
+    const endpoint = await deploy('node-mean', { Image: 'kiln/node', ModelDataUrl: d.ModelArtifacts!.S3ModelArtifacts, Environment: { SAGEMAKER_PROGRAM: 'inference.mjs', SAGEMAKER_SUBMIT_DIRECTORY: source } });
+    assert.equal(endpoint.EndpointStatus, 'InService', endpoint.FailureReason);
+    const r = await rt.send(new InvokeEndpointCommand({ EndpointName: 'node-mean', ContentType: 'application/json', Body: '[[1, 2], [3, 4]]' }));
+    assert.equal(r.ContentType, 'application/json');
+    const out = JSON.parse(text(r)) as number[];
+    assert.equal(out.length, 2);
+    assert.ok(Math.abs(out[0]! - 2 * mean) < 0.01, text(r));
+    await assert.rejects(rt.send(new InvokeEndpointCommand({ EndpointName: 'node-mean', ContentType: 'application/x-npy', Body: 'x' })), (e: Error & { OriginalStatusCode?: number }) => e.OriginalStatusCode === 415);
+  });
 });
