@@ -435,11 +435,11 @@ export class TrainingJobs {
   /** CheckpointConfig: what a previous run (or a resumed spot job) left in S3 goes into /opt/ml/checkpoints first. */
   private async downloadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths, writer: JobLogWriter): Promise<void> {
     const uri = doc.CheckpointConfig?.S3Uri;
-    const location = uri ? parseS3Uri(uri) : undefined;
+    const location = uri ? parseS3Uri(`${uri.replace(/\/+$/, '')}/`) : undefined;
     if (!location) return;
     const listing = await this.deps.objects.listObjects({ bucket: location.bucket, prefix: location.key, maxKeys: 1 }).catch(() => undefined);
     if (!listing?.objects.length) return;
-    const got = await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `${uri!.replace(/\/+$/, '')}/` } } }, paths.checkpoints);
+    const got = await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${location.bucket}/${location.key}` } } }, paths.checkpoints);
     writer.write(`Kiln: restored ${got.files} checkpoint file(s) from ${uri} into /opt/ml/checkpoints`);
   }
 
