@@ -25,15 +25,38 @@ export function entryCommand(framework: Framework, entry: string, args: string[]
 
 const importable = new Map<string, Promise<string | undefined>>();
 
-/** Runs `python -c 'import <module>'`; resolves to the interpreter's error, or undefined when it imports. */
-function tryImport(python: string, module: string): Promise<string | undefined> {
+/** Runs a command to its end and collects its output (both streams), killing it after `timeoutMs`. */
+export function runCollect(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; onLine?: (line: string) => void; timeoutMs: number }): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(python, ['-c', `import ${module}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => resolve(`${python} could not be started: ${e.message}`));
-    child.on('close', (code) => resolve(code === 0 ? undefined : err.trim().split('\n').at(-1) || `exit code ${code}`));
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const take = (d: Buffer) => {
+      const text = d.toString();
+      out += text;
+      for (const line of text.split('\n')) if (line.trim()) opts.onLine?.(line);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ code: 127, out: `${command} could not be started: ${e.message}` });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
+}
+
+/**
+ * Whether the interpreter has the module, without importing it (find_spec only locates it:
+ * milliseconds, where importing sklearn or torch takes seconds); the error when it has not.
+ */
+async function findModule(python: string, module: string): Promise<string | undefined> {
+  const probe = `import importlib.util, sys\nif importlib.util.find_spec(${JSON.stringify(module)}) is None: sys.exit("ModuleNotFoundError: No module named '${module}'")`;
+  const r = await runCollect(python, ['-c', probe], { timeoutMs: 30_000 });
+  return r.code === 0 ? undefined : r.out.trim().split('\n').at(-1) || `exit code ${r.code}`;
 }
 
 /**
@@ -47,7 +70,7 @@ export async function missingFramework(framework: Framework): Promise<string | u
   const key = `${python}\0${module}`;
   let check = importable.get(key);
   if (!check) {
-    check = tryImport(python, module);
+    check = findModule(python, module);
     importable.set(key, check);
   }
   const error = await check;

@@ -5,7 +5,6 @@
  * something, and the program runs with the runtime its image names; a failing script fails
  * the job with the toolkit's ExecuteUserScriptError reason.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,7 @@ import { JobFailure } from './failure.ts';
 import { frameworkLabel, type Framework } from './framework-images.ts';
 import type { ResolvedImage } from './images.ts';
 import type { ContainerPaths } from './container-layout.ts';
-import { entryCommand, missingFramework, pythonInterpreter } from './runtimes.ts';
+import { entryCommand, missingFramework, pythonInterpreter, runCollect } from './runtimes.ts';
 import { toolkitArguments, toolkitEnvironment, type ScriptHyperparameters } from './toolkit-environment.ts';
 
 const UNSATISFIED_REQUIREMENTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python', 'unsatisfied_requirements.py');
@@ -64,29 +63,6 @@ export function scriptCommand(framework: Framework, codeDir: string, program: st
     throw new JobFailure(`ClientError: The ${frameworkLabel(framework)} image runs a Python (.py) or shell (.sh) entry point, not '${program}'${NODE_ENTRY.test(program) ? '; use the image kiln/node for JavaScript and TypeScript' : ''}.`);
   }
   return entryCommand(framework, program, args);
-}
-
-function runCollect(command: string, args: string[], opts: { cwd: string; env: Record<string, string>; onLine?: (line: string) => void; timeoutMs: number }): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const take = (d: Buffer) => {
-      const text = d.toString();
-      out += text;
-      for (const line of text.split('\n')) if (line.trim()) opts.onLine?.(line);
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, out: e.message });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
 }
 
 /**
