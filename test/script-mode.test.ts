@@ -405,4 +405,34 @@ export async function model_fn(dir) {
     assert.ok(Math.abs(out[0]! - 2 * mean) < 0.01, text(r));
     await assert.rejects(rt.send(new InvokeEndpointCommand({ EndpointName: 'node-mean', ContentType: 'application/x-npy', Body: 'x' })), (e: Error & { OriginalStatusCode?: number }) => e.OriginalStatusCode === 415);
   });
+
+  test('the XGBoost image in framework mode runs a script with sagemaker_program and serves it with the default handlers', async () => {
+    const train = `
+import argparse, os
+import numpy as np, xgboost as xgb
+if __name__ == '__main__':
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--num_round', type=int, default=5)
+    args, _ = parser.parse_known_args()
+    data = np.loadtxt(os.path.join(os.environ['SM_CHANNEL_TRAIN'], 'train.csv'), delimiter=',', skiprows=1)
+    booster = xgb.train({'max_depth': 3, 'objective': 'reg:squarederror', 'nthread': 1}, xgb.DMatrix(data[:, :-1], label=data[:, -1]), args.num_round)
+    booster.save_model(os.path.join(os.environ['SM_MODEL_DIR'], 'xgboost-model'))
+    print('first row predicts %.4f' % booster.predict(xgb.DMatrix(data[:1, :-1]))[0])
+`;
+    const xgbImage = '683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1';
+    const source = await codeAt('xgb/sourcedir.tar.gz', { 'train_xgb.py': train });
+    await sm.send(new CreateTrainingJobCommand(job('xgb-script', sdkHyperparameters({ num_round: 20 }, 'train_xgb.py', source), { AlgorithmSpecification: { TrainingImage: xgbImage, TrainingInputMode: 'File' } })));
+    const d = await finished('xgb-script');
+    assert.equal(d.TrainingJobStatus, 'Completed', d.FailureReason);
+    const log = await jobLog(logs, '/aws/sagemaker/TrainingJobs', 'xgb-script');
+    const expected = Number(/^first row predicts ([\d.]+)$/.exec(log.find((l) => l.startsWith('first row')) ?? '')?.[1]);
+    assert.ok(expected > 3, log.join('\n'));
+
+    const endpoint = await deploy('xgb-script', { Image: xgbImage, ModelDataUrl: d.ModelArtifacts!.S3ModelArtifacts, Environment: { SAGEMAKER_PROGRAM: 'train_xgb.py', SAGEMAKER_SUBMIT_DIRECTORY: source } });
+    assert.equal(endpoint.EndpointStatus, 'InService', endpoint.FailureReason);
+    const r = await rt.send(new InvokeEndpointCommand({ EndpointName: 'xgb-script', ContentType: 'text/csv', Body: '7.4,0.7,0.0,1.9,0.076,11.0,34.0,0.9978,3.51,0.56,9.4' }));
+    assert.equal(r.ContentType, 'application/json');
+    const [prediction] = JSON.parse(text(r)) as number[];
+    assert.ok(Math.abs(prediction! - expected) < 1e-3, `${prediction} vs ${expected}`);
+  });
 });
