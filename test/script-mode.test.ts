@@ -265,7 +265,7 @@ load()
     await sm.send(new CreateTrainingJobCommand(job('cellar', sdkHyperparameters({ mode: 'file' }, 'fail.py', source))));
     const corked = await finished('corked');
     assert.equal(corked.TrainingJobStatus, 'Failed');
-    assert.match(corked.FailureReason!, /^AlgorithmError: ExecuteUserScriptError:\nExitCode 1\nErrorMessage "Traceback \(most recent call last\):\n[\s\S]*ValueError: the wine is corked"\nCommand "\/usr\/bin\/python3 -u fail\.py --mode raise", exit code: 1$/);
+    assert.match(corked.FailureReason!, /^AlgorithmError: ExecuteUserScriptError:\nExitCode 1\nErrorMessage "Traceback \(most recent call last\):\n[\s\S]*ValueError: the wine is corked"\nCommand "\/usr\/bin\/python3 fail\.py --mode raise", exit code: 1$/);
     const cellar = await finished('cellar');
     assert.equal(cellar.TrainingJobStatus, 'Failed');
     assert.equal(cellar.FailureReason, 'ClientError: the cellar is empty');

@@ -19,8 +19,8 @@ export function entryCommand(framework: Framework, entry: string, args: string[]
     const loader = /\.[cm]?ts$/.test(entry) ? ['--import', TSX_LOADER] : [];
     return { command: process.execPath, args: [...loader, entry, ...args] };
   }
-  // -u: unbuffered, so log lines reach the job's log as they are printed.
-  return { command: pythonInterpreter(), args: ['-u', entry, ...args] };
+  // The caller sets PYTHONUNBUFFERED, so log lines reach the job's log as they are printed.
+  return { command: pythonInterpreter(), args: [entry, ...args] };
 }
 
 const importable = new Map<string, Promise<string | undefined>>();
