@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
@@ -202,5 +203,44 @@ print(d['ProcessingJobStatus'], d.get('FailureReason', ''), names)
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "Completed  ['boto-split']");
     assert.deepEqual(await keys('boto/'), ['boto/test/test.csv', 'boto/train/train.csv']);
+  });
+
+  test('with a mount point for /opt/ml, a script that writes literal container paths works unchanged', async () => {
+    // Stands in for /opt/ml, which Kiln uses only when it exists on the machine.
+    const optMl = mkdtempSync(path.join(os.tmpdir(), 'kiln-opt-ml-'));
+    process.env.KILN_CONTAINER_OPT_ML = optMl;
+    try {
+      const literal = `
+import os
+root = os.environ['CONTAINER_OPT_ML']
+rows = sum(1 for _ in open(root + '/processing/input/data/winequality-red.csv')) - 1
+os.makedirs(root + '/processing/count', exist_ok=True)
+open(root + '/processing/count/rows.txt', 'w').write(str(rows))
+`;
+      await k.s3().send(new PutObjectCommand({ Bucket: 'proc', Key: 'code/literal.py', Body: literal }));
+      await sm.send(
+        new CreateProcessingJobCommand(
+          job('literal-paths', 'literal.py', {
+            Environment: { CONTAINER_OPT_ML: optMl },
+            ProcessingInputs: [code('literal.py'), { InputName: 'data', S3Input: { S3Uri: 's3://proc/raw/', LocalPath: '/opt/ml/processing/input/data', S3DataType: 'S3Prefix', S3InputMode: 'File' } }],
+            ProcessingOutputConfig: { Outputs: [{ OutputName: 'count', S3Output: { S3Uri: 's3://proc/literal', LocalPath: '/opt/ml/processing/count', S3UploadMode: 'EndOfJob' } }] },
+          }),
+        ),
+      );
+      const d = await finished('literal-paths');
+      const log = await jobLog(logs, '/aws/sagemaker/ProcessingJobs', 'literal-paths');
+      const mountable = (await run('unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', 'mount --bind "$0" "$0"', optMl])).code === 0;
+      if (mountable) {
+        assert.equal(d.ProcessingJobStatus, 'Completed', d.FailureReason);
+        assert.ok(log.includes(`Kiln: the job's folder is mounted at ${optMl} (private mount namespace).`), log.join('\n'));
+        assert.equal(await body('literal/rows.txt'), '1599');
+        assert.deepEqual(readdirSync(optMl), [], 'the mount stayed inside the job');
+      } else {
+        assert.ok(log.some((l) => l.startsWith(`Kiln: the job's folder is not mounted at ${optMl}`)), log.join('\n'));
+      }
+    } finally {
+      delete process.env.KILN_CONTAINER_OPT_ML;
+      rmSync(optMl, { recursive: true, force: true });
+    }
   });
 });

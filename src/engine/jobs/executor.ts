@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { wrapInNamespaces, type NamespacePlan } from './namespaces.ts';
 
 export interface JobProcessSpec {
   /** Identifies the job's process, so a restarted server can find and end an orphan. */
@@ -19,8 +20,8 @@ export interface JobProcessSpec {
    * job is then tagged through the environment alone (KILN_JOB_TAG).
    */
   tagArgument?: boolean;
-  /** Runs the process in a new network namespace with no interfaces but loopback (see network-isolation.ts). */
-  isolateNetwork?: boolean;
+  /** Namespaces the process runs in: no network, the job folder at /opt/ml (see namespaces.ts). */
+  namespaces?: Pick<NamespacePlan, 'isolateNetwork' | 'mount'>;
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -80,8 +81,7 @@ export class LocalProcessExecutor implements Executor {
 
   start(spec: JobProcessSpec): JobProcess {
     const args = spec.tagArgument === false ? spec.args : [...spec.args, `${JOB_TAG_ARG}${spec.jobTag}`];
-    // unshare execs the command in place, so the pid (and process group) stays the job's.
-    const [command, argv] = spec.isolateNetwork ? ['unshare', ['--net', '--', spec.command, ...args]] : [spec.command, args];
+    const { command, args: argv } = spec.namespaces ? wrapInNamespaces(spec.namespaces, spec.command, args) : { command: spec.command, args };
     const child = spawn(command, argv, {
       cwd: spec.cwd,
       env: { ...spec.env, KILN_JOB_TAG: spec.jobTag },

@@ -19,7 +19,7 @@ import { failureReason, JobFailure } from './failure.ts';
 import { resolveImage } from './images.ts';
 import { effectiveThreads, instanceType, memoryLimitBytes } from './instance-types.ts';
 import { JobLogWriter, type LogSink } from './job-logs.ts';
-import { networkIsolationPlan } from './network-isolation.ts';
+import { namespacePlan } from './namespaces.ts';
 import { hostPath, PROCESSING_ROOT, processingCommand } from './processing-container.ts';
 import { ACTIVE_PROCESSING, finishProcessing, publicProcessingView, type ProcessingJobDoc, type ProcessingOutput } from './processing-job.ts';
 import { missingFramework } from './runtimes.ts';
@@ -262,8 +262,8 @@ export class ProcessingJobs {
 
       const cluster = doc.ProcessingResources.ClusterConfig;
       const type = instanceType(cluster.InstanceType)!;
-      const isolation = networkIsolationPlan(doc.NetworkConfig?.EnableNetworkIsolation === true);
-      if (isolation.logLine) writer.write(isolation.logLine);
+      const namespaces = namespacePlan({ isolateNetwork: doc.NetworkConfig?.EnableNetworkIsolation === true, optMl });
+      for (const line of namespaces.logLines) writer.write(line);
       const stderr = new StderrTail();
       if (!interrupted()) {
         const proc = this.deps.executor.start({
@@ -284,7 +284,7 @@ export class ProcessingJobs {
           },
           memoryLimitBytes: memoryLimitBytes(type),
           tagArgument: false,
-          isolateNetwork: isolation.isolate,
+          namespaces,
           onLine: (line, stream) => {
             if (stream === 'stderr') stderr.push(line);
             writer.write(line);

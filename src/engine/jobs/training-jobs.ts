@@ -23,7 +23,7 @@ import { effectiveThreads, instanceType, memoryLimitBytes } from './instance-typ
 import { JobLogWriter, type LogSink } from './job-logs.ts';
 import { TSX_LOADER } from './runtimes.ts';
 import { builtinXgboostMetrics, definitionMetrics, MetricCollector, type MetricExtractor } from './metrics.ts';
-import { networkIsolationPlan } from './network-isolation.ts';
+import { namespacePlan } from './namespaces.ts';
 import { fetchSourceDirectory, prepareScriptLaunch, scriptFailureReason, scriptFramework, StderrTail } from './script-mode.ts';
 import { splitHyperparameters } from './toolkit-environment.ts';
 import { ACTIVE_STATUSES, finish, interrupt, publicView, resumesAfterInterruption, transition, type TrainingJobDoc } from './training-job.ts';
@@ -317,8 +317,8 @@ export class TrainingJobs {
       }
       const entry = image.kind === 'builtin' ? BUILTIN_ENTRY[image.algorithm] : undefined;
       if (!framework && !entry) throw new JobFailure(`ClientError: The built-in algorithm is not available in Kiln.`);
-      const isolation = networkIsolationPlan(doc.EnableNetworkIsolation === true);
-      if (isolation.logLine) writer.write(isolation.logLine);
+      const namespaces = namespacePlan({ isolateNetwork: doc.EnableNetworkIsolation === true, optMl: framework ? paths.root : undefined });
+      for (const line of namespaces.logLines) writer.write(line);
       let extract: MetricExtractor = builtinXgboostMetrics;
       if (doc.AlgorithmSpecification.MetricDefinitions?.length) {
         const custom = definitionMetrics(doc.AlgorithmSpecification.MetricDefinitions);
@@ -373,7 +373,7 @@ export class TrainingJobs {
           env: launch.env,
           memoryLimitBytes: memoryLimitBytes(type),
           tagArgument: !framework,
-          isolateNetwork: isolation.isolate,
+          namespaces,
           onLine: (line, stream) => {
             if (stream === 'stderr') stderr.push(line);
             collector!.observe(writer.write(line));
