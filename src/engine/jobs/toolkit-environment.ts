@@ -71,7 +71,12 @@ export function pyStr(value: unknown, float = false): string {
 
 /** Python's repr() of a JSON value (lists and dicts print their items with repr). */
 function pyRepr(value: unknown): string {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'string') {
+    // Python quotes with ' unless the text holds a ' and no ".
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const body = value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+    return `${quote}${quote === "'" ? body.replace(/'/g, "\\'") : body}${quote}`;
+  }
   if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
   if (value && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${pyRepr(k)}: ${pyRepr(v)}`).join(', ')}}`;
   return pyStr(value);
