@@ -435,4 +435,35 @@ if __name__ == '__main__':
     const [prediction] = JSON.parse(text(r)) as number[];
     assert.ok(Math.abs(prediction! - expected) < 1e-3, `${prediction} vs ${expected}`);
   });
+
+  test('the inference server also speaks the container contract itself: GET /ping and POST /invocations', async () => {
+    const code = mkdtempSync(path.join(work, 'contract-'));
+    writeFileSync(path.join(code, 'inference.py'), 'class Summer:\n    def predict(self, x):\n        return x.sum(axis=1)\n\ndef model_fn(model_dir):\n    return Summer()\n');
+    const server = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'src', 'engine', 'hosting', 'python', 'kiln_inference_server.py');
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as { port: number }).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const { spawn } = await import('node:child_process');
+    const child = spawn(PYTHON, [server, '--http', String(port)], { env: { ...process.env, KILN_CODE_DIR: code, SAGEMAKER_PROGRAM: 'inference.py', KILN_MODEL_DIR: code, KILN_FRAMEWORK: 'sklearn' }, stdio: 'ignore' });
+    try {
+      let ping: Response | undefined;
+      for (let i = 0; i < 200 && !ping?.ok; i++) {
+        ping = await fetch(`http://127.0.0.1:${port}/ping`).catch(() => undefined);
+        if (!ping?.ok) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(ping?.status, 200);
+      const r = await fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[[1, 2], [3, 4.5]]' });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'application/json');
+      assert.deepEqual(await r.json(), [3, 7.5]);
+      const bad = await fetch(`http://127.0.0.1:${port}/invocations`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: 'x' });
+      assert.equal(bad.status, 415);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });

@@ -19,9 +19,9 @@ export function hostPath(workDir: string, containerPath: string): string {
   return path.join(workDir, ...normalized.split('/').filter(Boolean));
 }
 
-/** Container paths (/opt/ml/...) in an argument, alone or after `=`, as host paths. */
+/** Container paths (/opt/ml/...) in an argument, wherever they start a word or follow `=`, as host paths. */
 function translate(workDir: string, arg: string): string {
-  return arg.replace(/(^|=)(\/opt\/ml\/[^\s]*)/g, (_m, lead: string, p: string) => `${lead}${hostPath(workDir, p)}`);
+  return arg.replace(/(^|[=\s])(\/opt\/ml\/[^\s'"]*)/g, (_m, lead: string, p: string) => `${lead}${hostPath(workDir, p)}`);
 }
 
 const PYTHON_COMMAND = /^python(\d+(\.\d+)?)?$/;

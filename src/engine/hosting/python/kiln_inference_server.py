@@ -114,6 +114,11 @@ def default_model_fn(model_dir):
             booster = xgb.Booster()
             booster.load_model(path)
             return booster
+    if FRAMEWORK == "tensorflow":
+        raise NotImplementedError(
+            "Kiln serves TensorFlow models through the handler module: provide a model_fn (TensorFlow Serving's "
+            "SavedModel server and input_handler/output_handler are not implemented)."
+        )
     raise NotImplementedError(
         "Please provide a model_fn implementation.\n"
         "See documentation for model_fn at https://sagemaker.readthedocs.io/en/stable/frameworks/sklearn/using_sklearn.html"
