@@ -69,7 +69,8 @@ export function scriptCommand(framework: Framework, codeDir: string, program: st
  * Honours codeDir/requirements.txt for the Python runtime: what the interpreter already
  * satisfies is left alone; the rest is installed with pip into `packagesDir` (returned, to
  * be put on PYTHONPATH). Without a reachable package index pip fails: that is written to
- * the job's log and the job goes on with what the interpreter has, as the brief to Kiln says.
+ * the job's log, and the script runs with what the interpreter has (if it needs the missing
+ * package, its own ImportError fails the job).
  */
 export async function installRequirements(codeDir: string, packagesDir: string, env: Record<string, string>, log: (line: string) => void): Promise<string | undefined> {
   const file = path.join(codeDir, 'requirements.txt');
