@@ -42,6 +42,7 @@ print('rows: %d train, %d test; stage %s; job %s' % (len(train), len(test), os.e
 const SLOW_WRITER = `
 import os, sys, time
 out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
 open(os.path.join(out, 'part-1.txt'), 'w').write('first part')
 print('part 1 written', flush=True)
 for _ in range(600):
@@ -155,6 +156,20 @@ describe('processing jobs', () => {
     assert.equal(d.ProcessingJobStatus, 'Stopped');
     assert.equal(await body('parts/part-1.txt'), 'first part');
     await assert.rejects(sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'slow-writer' })), /The request was rejected because the processing job is in status Stopped/);
+  });
+
+  test('StoppingCondition.MaxRuntimeInSeconds ends a job that runs too long', async () => {
+    await sm.send(
+      new CreateProcessingJobCommand(
+        job('too-slow', 'slow.py', {
+          AppSpecification: { ImageUri: 'kiln/python', ContainerEntrypoint: ['python3', '/opt/ml/processing/input/code/slow.py', '/opt/ml/processing/parts'] },
+          StoppingCondition: { MaxRuntimeInSeconds: 1 },
+        }),
+      ),
+    );
+    const d = await finished('too-slow');
+    assert.equal(d.ProcessingJobStatus, 'Failed');
+    assert.match(d.FailureReason!, /^MaxRuntimeExceeded: Processing job ran longer than StoppingCondition\.MaxRuntimeInSeconds \(1 seconds\)/);
   });
 
   test('a failing container fails the job with its last error lines and ExitMessage from output/message', async () => {
