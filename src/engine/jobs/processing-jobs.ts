@@ -105,6 +105,14 @@ export class ProcessingJobs {
       throw new AwsError('ValidationException', `Kiln runs a processing job on one instance: ClusterConfig.InstanceCount must be 1, not ${cluster.InstanceCount}.`);
     }
     validatePaths(input);
+    const quota = instanceType(cluster.InstanceType)!.trainingQuota;
+    const running = await this.repo.countByStatus(ACTIVE_PROCESSING, (d) => d.ProcessingResources.ClusterConfig.InstanceType === cluster.InstanceType);
+    if (running + 1 > quota) {
+      throw new AwsError(
+        'ResourceLimitExceeded',
+        `The account-level service limit '${cluster.InstanceType} for processing job usage' is ${quota} Instances, with current utilization of ${running} Instances and a request delta of 1 Instances. Please use AWS Service Quotas to request an increase for this quota.`,
+      );
+    }
     const now = new Date();
     const arn = `arn:aws:sagemaker:${this.deps.region}:${this.deps.accountId}:processing-job/${name.toLowerCase()}`;
     const doc: ProcessingJobDoc = {
