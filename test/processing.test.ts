@@ -185,8 +185,18 @@ describe('processing jobs', () => {
       sm.send(new CreateProcessingJobCommand(job('outside', 'fail.py', { ProcessingInputs: [{ InputName: 'code', S3Input: { S3Uri: 's3://proc/code', LocalPath: '/etc/code', S3DataType: 'S3Prefix', S3InputMode: 'File' } }] }))),
       (e: Error) => e.name === 'ValidationException' && /LocalPath '\/etc\/code' must be an absolute path under \/opt\/ml\/processing\//.test(e.message),
     );
-    await assert.rejects(sm.send(new CreateProcessingJobCommand(job('failing', 'fail.py'))), (e: Error) => e.name === 'ResourceInUse');
+    await sm.send(new CreateProcessingJobCommand(job('twice', 'fail.py')));
+    await assert.rejects(sm.send(new CreateProcessingJobCommand(job('twice', 'fail.py'))), (e: Error) => e.name === 'ResourceInUse' && /a job with this name already exists \(arn:aws:sagemaker:us-east-1:000000000000:processing-job\/twice\)/.test(e.message));
     await assert.rejects(sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'nope' })), (e: Error) => e.name === 'ValidationException' && /Could not find requested job with name nope/.test(e.message));
+    const big = { ClusterConfig: { InstanceCount: 1, InstanceType: 'ml.c5.9xlarge' as const, VolumeSizeInGB: 5 } };
+    const slow = { ImageUri: 'kiln/python', ContainerEntrypoint: ['python3', '/opt/ml/processing/input/code/slow.py', '/opt/ml/processing/parts'] };
+    await sm.send(new CreateProcessingJobCommand(job('big-1', 'slow.py', { ProcessingResources: big, AppSpecification: slow })));
+    await assert.rejects(sm.send(new CreateProcessingJobCommand(job('big-2', 'slow.py', { ProcessingResources: big, AppSpecification: slow }))), (e: Error) => {
+      assert.equal(e.name, 'ResourceLimitExceeded');
+      assert.match(e.message, /'ml\.c5\.9xlarge for processing job usage' is 1 Instances, with current utilization of 1 Instances/);
+      return true;
+    });
+    await sm.send(new StopProcessingJobCommand({ ProcessingJobName: 'big-1' }));
     await sm.send(new CreateProcessingJobCommand(job('no-entry', 'fail.py', { AppSpecification: { ImageUri: SKLEARN_IMAGE } })));
     assert.match((await finished('no-entry')).FailureReason!, /ContainerEntrypoint is required/);
   });
