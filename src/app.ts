@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from './config.ts';
 import { LocalProcessExecutor } from './engine/jobs/executor.ts';
+import { ProcessingJobs } from './engine/jobs/processing-jobs.ts';
 import { TrainingJobs } from './engine/jobs/training-jobs.ts';
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
@@ -23,6 +24,7 @@ import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
 import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
 import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
+import { SageMakerProcessingOperations } from './services/sagemaker/processing.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
 import { SageMakerTrainingOperations } from './services/sagemaker/training.ts';
 import { SageMakerTransformOperations } from './services/sagemaker/transform.ts';
@@ -54,6 +56,7 @@ export interface RunningKiln {
 
 interface Engines {
   training: TrainingJobs;
+  processing: ProcessingJobs;
   models: HostingModels;
   endpoints: Endpoints;
   transforms: TransformJobs;
@@ -66,6 +69,7 @@ function buildServices(config: KilnConfig, objects: ObjectStore, metadata: Metad
   const sagemaker = composeProviders(
     tags,
     new SageMakerTrainingOperations(engines.training, tags),
+    new SageMakerProcessingOperations(engines.processing, tags),
     new SageMakerHostingOperations(engines.models, engines.endpoints, tags),
     new SageMakerTransformOperations(engines.transforms, tags),
   );
@@ -93,7 +97,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
-  const training = new TrainingJobs({
+  const jobDeps = {
     db: metadata,
     objects,
     logs: LogStore.for(metadata, config),
@@ -101,10 +105,13 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     dataDir: config.dataDir,
     region: config.region,
     accountId: config.accountId,
-    log: log.child({ component: 'training' }),
-  });
+  };
+  const training = new TrainingJobs({ ...jobDeps, log: log.child({ component: 'training' }) });
   const reconciled = await training.reconcile();
-  if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
+  if (reconciled) log.warn('training jobs left running by a previous server were ended or resumed', { count: reconciled });
+  const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }) });
+  const reconciledProcessing = await processing.reconcile();
+  if (reconciledProcessing) log.warn('processing jobs left running by a previous server were ended', { count: reconciledProcessing });
   const hostingModels = new HostingModels(metadata, config);
   const endpoints = new Endpoints({
     db: metadata,
@@ -130,7 +137,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const endedTransforms = await transforms.reconcile();
   if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });
-  const services = buildServices(config, objects, metadata, { training, models: hostingModels, endpoints, transforms });
+  const services = buildServices(config, objects, metadata, { training, processing, models: hostingModels, endpoints, transforms });
   const startedAt = Date.now();
   const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }) });
 
@@ -196,6 +203,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
         await training.close();
+        await processing.close();
         await transforms.close();
         await endpoints.close();
         await LogStore.for(metadata, config).flush();

@@ -17,3 +17,4 @@ function locate(): string {
 
 export const SHARED_DATA = locate();
 export const CHURN_XGBOOST = path.join(SHARED_DATA, 'churn-xgboost');
+export const WINE_QUALITY = path.join(SHARED_DATA, 'wine-quality');

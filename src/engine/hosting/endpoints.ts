@@ -20,6 +20,7 @@ import { instanceType, memoryLimitBytes } from '../jobs/instance-types.ts';
 import { parseS3Uri } from '../jobs/channels.ts';
 import { fetchModelArtifact, ModelArtifactError } from '../models/model-artifacts.ts';
 import { DataCapture } from './data-capture.ts';
+import { emptyModelDir, scriptServingWorker, servingFramework } from './script-serving.ts';
 import { primaryContainer, type DataCaptureConfig, type EndpointConfigDoc, type HostingModels } from './models.ts';
 import { InstanceFailure, VariantPool, type WorkerReply } from './variant-pool.ts';
 
@@ -518,15 +519,20 @@ export class Endpoints {
     try {
       for (const v of spec.Variants) {
         const image = resolveImage(v.Image);
-        if (image.kind !== 'builtin') throw new Error(`ClientError: ${image.reason}`);
+        if (image.kind === 'unknown') throw new Error(`ClientError: ${image.reason}`);
+        const framework = servingFramework(image, v.Environment);
+        const cacheDir = path.join(this.deps.dataDir, 'hosting', 'models');
         let modelDir: string | undefined;
-        if (v.Mode === 'SingleModel') {
+        if (v.Mode === 'SingleModel' && (v.ModelDataUrl || !framework)) {
           try {
-            modelDir = await fetchModelArtifact(this.deps.objects, v.ModelDataUrl, path.join(this.deps.dataDir, 'hosting', 'models'));
+            modelDir = await fetchModelArtifact(this.deps.objects, v.ModelDataUrl, cacheDir);
           } catch (e) {
             throw new Error(`ClientError: Failed to download model data for variant ${v.VariantName} from ${v.ModelDataUrl}: ${(e as Error).message}`);
           }
         }
+        const worker = framework
+          ? await scriptServingWorker({ framework, environment: v.Environment, modelDir: modelDir ?? emptyModelDir(this.deps.dataDir), objects: this.deps.objects, cacheDir })
+          : undefined;
         const type = v.InstanceType ? instanceType(v.InstanceType) : undefined;
         const pool = new VariantPool({
           endpointName: name,
@@ -537,6 +543,7 @@ export class Endpoints {
           modelCacheSize: this.deps.modelCacheSize,
           environment: v.Environment,
           maxOldSpaceMb: serverlessMemoryMb(v.ServerlessConfig) ?? (type ? Math.max(256, Math.floor(memoryLimitBytes(type) / 1024 / 1024 / 2)) : undefined),
+          worker,
           logs: this.deps.logs,
           logGroup: this.logGroup(name),
           log: this.deps.log,

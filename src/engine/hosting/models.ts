@@ -7,7 +7,9 @@ import { AwsError } from '../../server/errors.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
 import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
 import { parseS3Uri } from '../jobs/channels.ts';
+import { frameworkLabel } from '../jobs/framework-images.ts';
 import { resolveImage } from '../jobs/images.ts';
+import { servingFramework } from './script-serving.ts';
 
 export interface ContainerDefinition {
   Image?: string;
@@ -109,15 +111,17 @@ export class HostingModels {
     const c = containers[0]!;
     if (!c.Image) throw new AwsError('ValidationException', 'Image must be specified in the container definition.');
     const image = resolveImage(c.Image);
-    if (image.kind !== 'builtin') throw new AwsError('ValidationException', image.reason);
+    if (image.kind === 'unknown') throw new AwsError('ValidationException', image.reason);
     if (c.ModelDataUrl !== undefined && !parseS3Uri(c.ModelDataUrl)) {
       throw new AwsError('ValidationException', `ModelDataUrl '${c.ModelDataUrl}' is not an S3 URI.`);
     }
+    const framework = servingFramework(image, c.Environment);
     if (c.Mode === 'MultiModel') {
+      if (framework) throw new AwsError('ValidationException', `Kiln serves multi-model endpoints with the built-in XGBoost container only, not with the ${frameworkLabel(framework)} image.`);
       if (!c.ModelDataUrl?.endsWith('/')) {
         throw new AwsError('ValidationException', `A MultiModel container needs ModelDataUrl to be an S3 prefix ending in '/', not '${c.ModelDataUrl ?? ''}'.`);
       }
-    } else if (!c.ModelDataUrl) {
+    } else if (!c.ModelDataUrl && !framework) {
       throw new AwsError('ValidationException', `The built-in XGBoost container needs ModelDataUrl: the model.tar.gz to serve.`);
     }
     const arn = this.arn('model', name);

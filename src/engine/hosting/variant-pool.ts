@@ -38,6 +38,13 @@ export class InstanceFailure extends Error {
   }
 }
 
+/** A process that speaks the worker protocol on fd 3 in place of the built-in XGBoost worker (script-mode serving). */
+export interface WorkerCommand {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
 export interface VariantPoolOptions {
   endpointName: string;
   variantName: string;
@@ -49,6 +56,8 @@ export interface VariantPoolOptions {
   environment?: Record<string, string>;
   /** V8 heap limit per worker, from the instance type's memory. */
   maxOldSpaceMb?: number;
+  /** What each instance runs; the built-in XGBoost inference worker when absent. */
+  worker?: WorkerCommand;
   logs: LogSink;
   logGroup: string;
   /** The log stream of an instance (default `<variant>/<instance id>`). */
@@ -117,7 +126,7 @@ export class VariantPool {
 
   constructor(private readonly opts: VariantPoolOptions) {
     this.desiredCount = opts.instanceCount;
-    this.inlineMaxBytes = opts.multiModel || !opts.modelDir ? 0 : (opts.inlineMaxBytes ?? Number(process.env.KILN_INLINE_PREDICT_MAX_BYTES ?? 16384));
+    this.inlineMaxBytes = opts.multiModel || !opts.modelDir || opts.worker ? 0 : (opts.inlineMaxBytes ?? Number(process.env.KILN_INLINE_PREDICT_MAX_BYTES ?? 16384));
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
   }
@@ -243,10 +252,10 @@ export class VariantPool {
       SAGEMAKER_ENDPOINT_NAME: this.opts.endpointName,
       SAGEMAKER_VARIANT_NAME: this.opts.variantName,
     };
-    const args = ['--import', TSX_LOADER];
-    if (this.opts.maxOldSpaceMb) args.push(`--max-old-space-size=${this.opts.maxOldSpaceMb}`);
-    args.push(WORKER_ENTRY, `--kiln-endpoint=${this.opts.endpointName}/${this.opts.variantName}/${id}`);
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const tag = `--kiln-endpoint=${this.opts.endpointName}/${this.opts.variantName}/${id}`;
+    const worker = this.opts.worker;
+    const args = worker ? [...worker.args, tag] : ['--import', TSX_LOADER, ...(this.opts.maxOldSpaceMb ? [`--max-old-space-size=${this.opts.maxOldSpaceMb}`] : []), WORKER_ENTRY, tag];
+    const child = spawn(worker?.command ?? process.execPath, args, { env: worker ? { ...env, ...worker.env } : env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     const socket = child.stdio[3] as Socket;
     const stream = this.opts.logStreamName?.(id) ?? `${this.opts.variantName}/${id}`;
     const writer = new JobLogWriter(this.opts.logs, this.opts.logGroup, stream, (e) =>
@@ -291,6 +300,10 @@ export class VariantPool {
     });
     socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     socket.on('error', () => undefined);
+    child.on('error', (e) => {
+      this.fatal = `The inference worker could not be started: ${e.message}`;
+      settleReady.reject(new Error(this.fatal));
+    });
     child.on('exit', (code, signal) => {
       const wasReady = instance.ready;
       instance.ready = false;

@@ -2,9 +2,11 @@
  * Packs a job folder (model/, output/data/) as a gzipped tar and stores it, as SageMaker
  * uploads model.tar.gz and output.tar.gz; and unpacks such archives (checkpoints, models).
  */
-import { readdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
-import { create as createTar } from 'tar';
+import { pipeline } from 'node:stream/promises';
+import { create as createTar, extract as extractTar } from 'tar';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import type { S3Location } from './channels.ts';
 
@@ -32,4 +34,12 @@ export function isEmptyDir(dir: string): boolean {
 export function joinS3(base: S3Location, ...parts: string[]): S3Location {
   const key = [base.key.replace(/\/+$/, ''), ...parts].filter((p) => p !== '').join('/');
   return { bucket: base.bucket, key };
+}
+
+/** Unpacks an object into `dir`: a .tar.gz/.tgz is extracted, any other object is written as its file name. */
+export async function unpackObject(objects: ObjectStore, source: S3Location, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const { body } = await objects.getObject(source.bucket, source.key);
+  if (/\.(tar\.gz|tgz)$/.test(source.key)) await pipeline(body, extractTar({ cwd: dir, strict: true }));
+  else await pipeline(body, createWriteStream(path.join(dir, path.basename(source.key))));
 }

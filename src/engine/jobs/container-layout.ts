@@ -18,6 +18,8 @@ export interface ContainerPaths {
   outputData: string;
   failure: string;
   checkpoints: string;
+  /** Where script mode unpacks the user's source directory (/opt/ml/code). */
+  code: string;
   channel(name: string): string;
 }
 
@@ -33,6 +35,7 @@ export function containerPaths(root: string): ContainerPaths {
     outputData: path.join(output, 'data'),
     failure: path.join(output, 'failure'),
     checkpoints: path.join(root, 'checkpoints'),
+    code: path.join(root, 'code'),
     channel: (name) => path.join(data, name),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { wrapInNamespaces, type NamespacePlan } from './namespaces.ts';
 
 export interface JobProcessSpec {
   /** Identifies the job's process, so a restarted server can find and end an orphan. */
@@ -14,6 +15,13 @@ export interface JobProcessSpec {
   env: Record<string, string>;
   /** Resident memory above which the process is killed. */
   memoryLimitBytes: number;
+  /**
+   * False for user programs whose argument parsers must see only their own arguments: the
+   * job is then tagged through the environment alone (KILN_JOB_TAG).
+   */
+  tagArgument?: boolean;
+  /** Namespaces the process runs in: no network, the job folder at /opt/ml (see namespaces.ts). */
+  namespaces?: Pick<NamespacePlan, 'isolateNetwork' | 'mount'>;
   onLine: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -39,6 +47,7 @@ export interface Executor {
 }
 
 const JOB_TAG_ARG = '--kiln-job=';
+const JOB_TAG_ENV = 'KILN_JOB_TAG=';
 
 function rssBytes(pid: number): number {
   try {
@@ -71,9 +80,11 @@ export class LocalProcessExecutor implements Executor {
   constructor(private readonly memoryPollMs = 250) {}
 
   start(spec: JobProcessSpec): JobProcess {
-    const child = spawn(spec.command, [...spec.args, `${JOB_TAG_ARG}${spec.jobTag}`], {
+    const args = spec.tagArgument === false ? spec.args : [...spec.args, `${JOB_TAG_ARG}${spec.jobTag}`];
+    const { command, args: argv } = spec.namespaces ? wrapInNamespaces(spec.namespaces, spec.command, args) : { command: spec.command, args };
+    const child = spawn(command, argv, {
       cwd: spec.cwd,
-      env: spec.env,
+      env: { ...spec.env, KILN_JOB_TAG: spec.jobTag },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -131,7 +142,8 @@ export class LocalProcessExecutor implements Executor {
   killOrphan(pid: number, jobTag: string): boolean {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!cmdline.includes(`${JOB_TAG_ARG}${jobTag}`)) return false;
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      if (!cmdline.includes(`${JOB_TAG_ARG}${jobTag}`) && !environ.includes(`${JOB_TAG_ENV}${jobTag}`)) return false;
       process.kill(-pid, 'SIGKILL');
       return true;
     } catch {

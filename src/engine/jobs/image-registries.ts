@@ -1,11 +1,14 @@
 /**
- * Where SageMaker publishes its built-in XGBoost images: the ECR registry account per
+ * Where SageMaker publishes its XGBoost (and scikit-learn) images: the ECR registry account per
  * region, as listed in the SageMaker Python SDK's image URI config
  * (`image_uri_config/xgboost.json`, identical for training and inference), and the ECR
  * domain of each partition. Facts, not code: update them from the SDK when AWS adds regions.
  */
 
-/** region → [account of `sagemaker-xgboost` (0.90-1 and later), account of the legacy `xgboost` (0.72) where published]. */
+/**
+ * region → [account of `sagemaker-xgboost` (0.90-1 and later), account of the legacy `xgboost` (0.72) where published].
+ * The first account also publishes `sagemaker-scikit-learn` (the SDK's `sklearn.json` lists the same ones).
+ */
 export const XGBOOST_REGISTRIES: Readonly<Record<string, readonly [current: string, legacy?: string]>> = {
   'af-south-1': ['510948584623', '455444449433'],
   'ap-east-1': ['651117190479', '286214385809'],
@@ -57,3 +60,82 @@ const ECR_DOMAINS: readonly (readonly [regionPrefix: string, domain: string])[] 
 export function ecrDomain(region: string): string {
   return ECR_DOMAINS.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'amazonaws.com';
 }
+
+/**
+ * region → account of the AWS Deep Learning Containers (`pytorch-training`, `pytorch-inference`,
+ * `tensorflow-training`, `tensorflow-inference`), as the SDK's `pytorch.json` and `tensorflow.json`
+ * list them (the same account for both frameworks and both scopes).
+ */
+export const DLC_REGISTRIES: Readonly<Record<string, string>> = {
+  'af-south-1': '626614931356',
+  'ap-east-1': '871362719292',
+  'ap-east-2': '975050140332',
+  'ap-northeast-1': '763104351884',
+  'ap-northeast-2': '763104351884',
+  'ap-northeast-3': '364406365360',
+  'ap-south-1': '763104351884',
+  'ap-south-2': '772153158452',
+  'ap-southeast-1': '763104351884',
+  'ap-southeast-2': '763104351884',
+  'ap-southeast-3': '907027046896',
+  'ap-southeast-4': '457447274322',
+  'ap-southeast-5': '550225433462',
+  'ap-southeast-6': '633930458069',
+  'ap-southeast-7': '590183813437',
+  'ca-central-1': '763104351884',
+  'ca-west-1': '204538143572',
+  'cn-north-1': '727897471807',
+  'cn-northwest-1': '727897471807',
+  'eu-central-1': '763104351884',
+  'eu-central-2': '380420809688',
+  'eu-north-1': '763104351884',
+  'eu-south-1': '692866216735',
+  'eu-south-2': '503227376785',
+  'eu-west-1': '763104351884',
+  'eu-west-2': '763104351884',
+  'eu-west-3': '763104351884',
+  'il-central-1': '780543022126',
+  'me-central-1': '914824155844',
+  'me-south-1': '217643126080',
+  'mx-central-1': '637423239942',
+  'sa-east-1': '763104351884',
+  'us-east-1': '763104351884',
+  'us-east-2': '763104351884',
+  'us-gov-east-1': '446045086412',
+  'us-gov-west-1': '442386744353',
+  'us-iso-east-1': '886529160074',
+  'us-isob-east-1': '094389454867',
+  'us-isof-east-1': '303241398832',
+  'us-isof-south-1': '454834333376',
+  'us-west-1': '763104351884',
+  'us-west-2': '763104351884',
+};
+
+/** region → account of the pre-DLC framework images (`sagemaker-pytorch`, `sagemaker-tensorflow`, `sagemaker-tensorflow-scriptmode`, `sagemaker-tensorflow-serving`). */
+export const LEGACY_FRAMEWORK_REGISTRIES: Readonly<Record<string, string>> = {
+  'af-south-1': '313743910680',
+  'ap-east-1': '057415533634',
+  'ap-northeast-1': '520713654638',
+  'ap-northeast-2': '520713654638',
+  'ap-south-1': '520713654638',
+  'ap-southeast-1': '520713654638',
+  'ap-southeast-2': '520713654638',
+  'ca-central-1': '520713654638',
+  'cn-north-1': '422961961927',
+  'cn-northwest-1': '423003514399',
+  'eu-central-1': '520713654638',
+  'eu-north-1': '520713654638',
+  'eu-south-1': '048378556238',
+  'eu-west-1': '520713654638',
+  'eu-west-2': '520713654638',
+  'eu-west-3': '520713654638',
+  'me-south-1': '724002660598',
+  'sa-east-1': '520713654638',
+  'us-east-1': '520713654638',
+  'us-east-2': '520713654638',
+  'us-gov-west-1': '246785580436',
+  'us-iso-east-1': '744548109606',
+  'us-isob-east-1': '453391408702',
+  'us-west-1': '520713654638',
+  'us-west-2': '520713654638',
+};

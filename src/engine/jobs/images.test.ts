@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XGBOOST_REGISTRIES } from './image-registries.ts';
+import { DLC_REGISTRIES, ecrDomain } from './image-registries.ts';
 import { resolveImage, XGBOOST_VERSIONS, xgboostImageUri } from './images.ts';
 
 const xgb = (version: string) => ({ kind: 'builtin', algorithm: 'xgboost', version });
@@ -59,12 +60,12 @@ test('the kiln/xgboost alias', () => {
   assert.deepEqual(resolveImage('kiln/xgboost:1.2-1'), xgb('1.2-1'));
   assert.deepEqual(resolveImage('kiln/xgboost:1.0-1-cpu-py3'), xgb('1.0-1'));
   assert.match(reason('kiln/xgboost:2.0-1'), /'2\.0-1' is not an XGBoost container version Kiln supports/);
-  assert.match(reason('kiln/kmeans:1'), /^Kiln cannot run image 'kiln\/kmeans:1': only the built-in XGBoost images are supported/);
+  assert.match(reason('kiln/kmeans:1'), /^Kiln cannot run image 'kiln\/kmeans:1': only the built-in XGBoost images and framework images are supported/);
 });
 
 test('refusals say what is wrong and what Kiln can run', () => {
   // Wrong repository.
-  assert.match(reason('683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1'), /repository 'sagemaker-scikit-learn' is not a built-in algorithm/);
+  assert.match(reason('683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-kmeans:1'), /repository 'sagemaker-kmeans' is neither a built-in algorithm Kiln implements nor a framework image/);
   // The us-west-2 account named in us-east-1, and the legacy account for the new repository.
   assert.match(reason('246618743249.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1'), /246618743249 is not SageMaker's XGBoost registry for us-east-1 \(expected 683313688378\)/);
   assert.match(reason('811284229777.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1'), /expected 683313688378/);
@@ -80,8 +81,35 @@ test('refusals say what is wrong and what Kiln can run', () => {
   assert.match(reason('683313688378.dkr.ecr.mars-north-1.amazonaws.com/sagemaker-xgboost:1.7-1'), /no XGBoost image in region 'mars-north-1'/);
   for (const uri of ['', 'xgboost', 'python:3.12', 'my-registry.example.com/team/xgboost:1.7-1']) {
     const why = reason(uri);
-    assert.match(why, /only the built-in XGBoost images are supported/);
+    assert.match(why, /only the built-in XGBoost images and framework images are supported/);
     assert.match(why, /kiln\/xgboost:1\.7-1/);
     assert.ok(why.length < 1024, 'fits a FailureReason');
   }
+});
+
+test('framework images as image_uris.retrieve returns them, in every region, and Kiln\'s aliases', () => {
+  const fw = (framework: string, version: string) => ({ kind: 'framework', framework, version });
+  assert.deepEqual(resolveImage('683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3'), fw('sklearn', '1.2-1'));
+  assert.deepEqual(resolveImage('683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:0.23-1-cpu-py3'), fw('sklearn', '0.23-1'));
+  assert.deepEqual(resolveImage('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.0.0-cpu-py310'), fw('pytorch', '2.0.0'));
+  assert.deepEqual(resolveImage('763104351884.dkr.ecr.eu-west-1.amazonaws.com/pytorch-inference:1.13.1-gpu-py39-cu117-ubuntu20.04-sagemaker'), fw('pytorch', '1.13.1'));
+  assert.deepEqual(resolveImage('763104351884.dkr.ecr.us-west-2.amazonaws.com/tensorflow-training:2.13.0-cpu-py310'), fw('tensorflow', '2.13.0'));
+  assert.deepEqual(resolveImage('727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/tensorflow-inference:2.13.0-cpu'), fw('tensorflow', '2.13.0'));
+  assert.deepEqual(resolveImage('520713654638.dkr.ecr.us-east-1.amazonaws.com/sagemaker-pytorch:1.1.0-cpu-py3'), fw('pytorch', '1.1.0'));
+  for (const [region, account] of Object.entries(XGBOOST_REGISTRIES)) {
+    const host = xgboostImageUri(region)!.split('/')[0];
+    assert.equal(host.split('.')[0], account[0]);
+    assert.deepEqual(resolveImage(`${host}/sagemaker-scikit-learn:1.2-1-cpu-py3`), fw('sklearn', '1.2-1'), region);
+  }
+  for (const [region, account] of Object.entries(DLC_REGISTRIES)) {
+    const uri = `${account}.dkr.ecr.${region}.${ecrDomain(region)}/pytorch-training:2.0.0-cpu-py310`;
+    assert.deepEqual(resolveImage(uri), fw('pytorch', '2.0.0'), uri);
+  }
+  assert.deepEqual(resolveImage('kiln/sklearn'), fw('sklearn', ''));
+  assert.deepEqual(resolveImage('kiln/node:20'), fw('node', '20'));
+  assert.deepEqual(resolveImage('kiln/python'), fw('python', ''));
+  assert.match(reason('763104351884.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3'), /763104351884 is not SageMaker's sagemaker-scikit-learn registry for us-east-1 \(expected 683313688378\)/);
+  assert.match(reason('683313688378.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.0.0-cpu-py310'), /expected 763104351884/);
+  assert.match(reason('763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training'), /names no version tag/);
+  assert.match(reason('763104351884.dkr.ecr.mars-north-1.amazonaws.com/pytorch-training:2.0.0-cpu-py310'), /no pytorch-training image in region 'mars-north-1'/);
 });

@@ -1,6 +1,7 @@
 /**
- * Which training image a job names decides what Kiln runs. Today that is the built-in
- * XGBoost algorithm, requested the ways users request it on SageMaker:
+ * Which training image a job names decides what Kiln runs: a framework image in script mode
+ * (framework-images.ts), or the built-in XGBoost algorithm, requested the ways users request
+ * it on SageMaker:
  *
  *   683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1
  *       what `sagemaker.image_uris.retrieve('xgboost', region, version)` returns, for every
@@ -13,6 +14,7 @@
  *
  * Anything else resolves to `unknown` with a reason to show the user.
  */
+import { resolveFrameworkImage, type FrameworkImage } from './framework-images.ts';
 import { ecrDomain, XGBOOST_REGISTRIES } from './image-registries.ts';
 
 /** The built-in algorithms Kiln implements (src/algorithms/<name>). */
@@ -31,8 +33,8 @@ export interface UnknownImage {
   reason: string;
 }
 
-/** What an image URI means to Kiln; new kinds (framework script mode, containers) join this union. */
-export type ResolvedImage = BuiltinImage | UnknownImage;
+/** What an image URI means to Kiln; new kinds (containers) join this union. */
+export type ResolvedImage = BuiltinImage | FrameworkImage | UnknownImage;
 
 /** SageMaker XGBoost container versions Kiln runs, oldest first. */
 export const XGBOOST_VERSIONS = ['0.90-1', '0.90-2', '1.0-1', '1.2-1', '1.2-2', '1.3-1', '1.5-1', '1.7-1'] as const;
@@ -58,16 +60,17 @@ const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+?)\/([a-z0-9][
 const KILN_ALIAS = /^kiln\/xgboost(?::([A-Za-z0-9_][A-Za-z0-9_.-]*))?$/;
 
 const supported =
-  `Kiln runs only the built-in XGBoost images: <account>.dkr.ecr.<region>.amazonaws.com/sagemaker-xgboost:<version> ` +
-  `as sagemaker.image_uris.retrieve('xgboost', region, version) returns them (versions ${XGBOOST_VERSIONS.join(', ')}), ` +
-  `the legacy <account>.dkr.ecr.<region>.amazonaws.com/xgboost:1, or the short alias kiln/xgboost[:<version>] ` +
-  `(e.g. kiln/xgboost:${XGBOOST_DEFAULT_VERSION})`;
+  `Kiln runs the built-in XGBoost images (<account>.dkr.ecr.<region>.amazonaws.com/sagemaker-xgboost:<version> ` +
+  `as sagemaker.image_uris.retrieve('xgboost', region, version) returns them, versions ${XGBOOST_VERSIONS.join(', ')}; ` +
+  `the legacy xgboost:1; or kiln/xgboost[:<version>], e.g. kiln/xgboost:${XGBOOST_DEFAULT_VERSION}) ` +
+  `and framework images in script mode (sagemaker-scikit-learn, pytorch-training/-inference, tensorflow-training/-inference ` +
+  `as image_uris.retrieve returns them, or kiln/sklearn, kiln/pytorch, kiln/tensorflow, kiln/python, kiln/node)`;
 
 const unknown = (uri: string, why?: string): UnknownImage => ({
   kind: 'unknown',
   reason: why
     ? `Kiln cannot run image '${uri}': ${why}. ${supported}.`
-    : `Kiln cannot run image '${uri}': only the built-in XGBoost images are supported. ${supported}.`,
+    : `Kiln cannot run image '${uri}': only the built-in XGBoost images and framework images are supported. ${supported}.`,
 });
 
 /** The container version an XGBoost image tag names, or why it names none Kiln runs. */
@@ -87,6 +90,8 @@ function xgboostVersion(tag: string): { version: string } | { why: string } {
 /** Decides what a training image URI runs as. */
 export function resolveImage(uri: string): ResolvedImage {
   const image = uri.trim();
+  const framework = resolveFrameworkImage(image);
+  if (framework) return framework.kind === 'framework' ? framework : unknown(image, framework.why);
   const builtin = (version: string): BuiltinImage => ({ kind: 'builtin', algorithm: 'xgboost', version });
 
   const alias = KILN_ALIAS.exec(image);
@@ -101,7 +106,7 @@ export function resolveImage(uri: string): ResolvedImage {
   if (!ecr) return unknown(image);
   const [, account = '', region = '', domain = '', repository = '', tag] = ecr;
   if (repository !== 'sagemaker-xgboost' && repository !== 'xgboost') {
-    return unknown(image, `repository '${repository}' is not a built-in algorithm Kiln implements`);
+    return unknown(image, `repository '${repository}' is neither a built-in algorithm Kiln implements nor a framework image`);
   }
   const accounts = XGBOOST_REGISTRIES[region];
   if (!accounts) return unknown(image, `SageMaker publishes no XGBoost image in region '${region}'`);

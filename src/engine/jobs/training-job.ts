@@ -15,6 +15,12 @@ export interface TrainingJobInternals {
   pid?: number;
   workDir?: string;
   logStream?: string;
+  /** When the current run of the job started (epoch ms); a resumed spot job has several runs. */
+  segmentStart?: number;
+  /** When a checkpoint last reached S3 (epoch ms). */
+  lastCheckpointAt?: number;
+  /** Billable milliseconds of the job's earlier, interrupted runs. */
+  billedMs?: number;
 }
 
 export interface TrainingJobDoc extends Record<string, unknown> {
@@ -72,6 +78,8 @@ export const SECONDARY_MESSAGES: Record<string, string> = {
   Stopping: 'Stopping the training job',
   Stopped: 'Training job stopped',
   MaxRuntimeExceeded: 'Training job exceeded the maximum allowed runtime (MaxRuntimeInSeconds)',
+  MaxWaitTimeExceeded: 'Training job exceeded the maximum allowed wait time (MaxWaitTimeInSeconds)',
+  Interrupted: 'Managed spot training was interrupted (the Kiln server restarted); the job resumes from its last checkpoint',
 };
 
 /** Closes the open transition and opens the next; the document is changed in place and returned. */
@@ -96,7 +104,9 @@ export function finish(doc: TrainingJobDoc, status: 'Completed' | 'Failed' | 'St
   const start = doc.TrainingStartTime ?? doc.CreationTime;
   const seconds = Math.max(1, Math.round((at.getTime() - start.getTime()) / 1000));
   doc.TrainingTimeInSeconds = seconds;
-  doc.BillableTimeInSeconds = seconds;
+  // A resumed spot job is not billed for the time it waited between its runs.
+  const billedMs = doc._kiln?.billedMs;
+  doc.BillableTimeInSeconds = billedMs === undefined ? seconds : Math.min(seconds, Math.max(1, Math.floor((billedMs + at.getTime() - (doc._kiln?.segmentStart ?? start.getTime())) / 1000)));
   doc.LastModifiedTime = at;
   return doc;
 }
@@ -105,4 +115,23 @@ export function finish(doc: TrainingJobDoc, status: 'Completed' | 'Failed' | 'St
 export function publicView(doc: TrainingJobDoc): Record<string, unknown> {
   const { _kiln, ...rest } = doc;
   return rest;
+}
+
+/** Whether a job a server restart interrupted picks up again from its checkpoints instead of failing. */
+export function resumesAfterInterruption(doc: TrainingJobDoc): boolean {
+  return doc.TrainingJobStatus === 'InProgress' && doc.EnableManagedSpotTraining === true && !!doc.CheckpointConfig?.S3Uri;
+}
+
+/**
+ * Marks a spot job interrupted: its run so far is billed up to its last checkpoint (the work
+ * after that is lost), and it goes back to Starting.
+ */
+export function interrupt(doc: TrainingJobDoc, at: Date): TrainingJobDoc {
+  const k = (doc._kiln ??= {});
+  if (k.segmentStart !== undefined) k.billedMs = (k.billedMs ?? 0) + Math.max(0, (k.lastCheckpointAt ?? k.segmentStart) - k.segmentStart);
+  else k.billedMs ??= 0;
+  delete k.segmentStart;
+  delete k.pid;
+  transition(doc, 'Interrupted', at);
+  return transition(doc, 'Starting', at);
 }

@@ -13,19 +13,24 @@ import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../stor
 import type { ObjectStore } from '../../store/objects/types.ts';
 import { isEmptyDir, joinS3, uploadTarGz } from './artifacts.ts';
 import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
+import { DirectoryUploader } from './directory-uploader.ts';
 import { containerPaths, createLayout, trainingEnvironment, writeConfigFiles, type ContainerPaths } from './container-layout.ts';
 import type { Executor, JobProcess } from './executor.ts';
 import { failureReason, JobFailure } from './failure.ts';
+import { frameworkLabel } from './framework-images.ts';
 import { resolveImage } from './images.ts';
 import { effectiveThreads, instanceType, memoryLimitBytes } from './instance-types.ts';
 import { JobLogWriter, type LogSink } from './job-logs.ts';
+import { TSX_LOADER } from './runtimes.ts';
 import { builtinXgboostMetrics, definitionMetrics, MetricCollector, type MetricExtractor } from './metrics.ts';
-import { ACTIVE_STATUSES, finish, publicView, transition, type TrainingJobDoc } from './training-job.ts';
+import { namespacePlan } from './namespaces.ts';
+import { fetchSourceDirectory, prepareScriptLaunch, scriptFailureReason, scriptFramework, StderrTail } from './script-mode.ts';
+import { splitHyperparameters } from './toolkit-environment.ts';
+import { ACTIVE_STATUSES, finish, interrupt, publicView, resumesAfterInterruption, transition, type TrainingJobDoc } from './training-job.ts';
 
 export const TRAINING_LOG_GROUP = '/aws/sagemaker/TrainingJobs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const TSX_LOADER = import.meta.resolve('tsx');
 
 /** What a built-in algorithm runs as: a Node process with its container entry point. */
 const BUILTIN_ENTRY: Record<string, string> = {
@@ -43,6 +48,8 @@ export interface TrainingJobsDeps {
   log: Logger;
   /** How long a stopped job's process has between SIGTERM and SIGKILL (SageMaker: 120 s). */
   stopGraceMs?: number;
+  /** How often /opt/ml/checkpoints is uploaded while a job runs (KILN_CHECKPOINT_SYNC_MS, default 1 s). */
+  checkpointSyncMs?: number;
 }
 
 interface ActiveRun {
@@ -103,6 +110,16 @@ export class TrainingJobs {
         definitionMetrics(spec.MetricDefinitions);
       } catch (e) {
         throw new AwsError('ValidationException', (e as Error).message);
+      }
+    }
+    if (input.CheckpointConfig && !parseS3Uri(input.CheckpointConfig.S3Uri ?? '')) {
+      throw new AwsError('ValidationException', `CheckpointConfig.S3Uri '${input.CheckpointConfig.S3Uri}' is not an S3 URI (s3://bucket/prefix).`);
+    }
+    if (input.EnableManagedSpotTraining) {
+      const wait = input.StoppingCondition?.MaxWaitTimeInSeconds;
+      const runtime = input.StoppingCondition?.MaxRuntimeInSeconds ?? 86400;
+      if (wait === undefined || wait < runtime) {
+        throw new AwsError('ValidationException', `Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to MaxRuntimeInSeconds (${runtime}) when EnableManagedSpotTraining is true.`);
       }
     }
     const running = await this.repo.countByStatus(ACTIVE_STATUSES, (d) => d.ResourceConfig.InstanceType === typeName);
@@ -200,13 +217,30 @@ export class TrainingJobs {
   }
 
   /**
-   * Jobs that a previous server left InProgress or Stopping cannot resume (their process
-   * was a child of that server): end a surviving orphan process and fail them clearly.
+   * Jobs that a previous server left InProgress or Stopping lost their process (a child of
+   * that server): a surviving orphan is ended; managed spot jobs with checkpoints are
+   * interrupted and start again from their last checkpoint, as SageMaker resumes them after
+   * a spot interruption; the others fail clearly.
    */
   async reconcile(): Promise<number> {
     const stale = await this.repo.listByStatus(ACTIVE_STATUSES);
     for (const doc of stale) {
       if (doc._kiln?.pid) this.deps.executor.killOrphan(doc._kiln.pid, doc.TrainingJobName);
+      if (resumesAfterInterruption(doc)) {
+        const now = new Date();
+        const waited = (now.getTime() - doc.CreationTime.getTime()) / 1000;
+        const maxWait = doc.StoppingCondition.MaxWaitTimeInSeconds ?? Infinity;
+        const resumed = await this.repo.update(doc.TrainingJobName, (d) => {
+          if (!resumesAfterInterruption(d)) return undefined;
+          if (waited > maxWait) return finish(d, 'Failed', 'MaxWaitTimeExceeded', now, `MaxWaitTimeExceeded: The training job was interrupted and could not finish within StoppingCondition.MaxWaitTimeInSeconds (${maxWait} seconds).`);
+          return interrupt(d, now);
+        });
+        if (resumed?.TrainingJobStatus === 'InProgress') {
+          this.deps.log.warn('interrupted spot training job resumes from its last checkpoint', { job: doc.TrainingJobName });
+          this.launch(doc.TrainingJobName);
+        }
+        continue;
+      }
       await this.repo.update(doc.TrainingJobName, (d) => {
         if (!ACTIVE_STATUSES.includes(d.TrainingJobStatus)) return undefined;
         const now = new Date();
@@ -253,6 +287,7 @@ export class TrainingJobs {
       this.deps.log.error('job log write failed', { job: name, error: String(e) }),
     );
     let collector: MetricCollector | undefined;
+    let checkpoints: DirectoryUploader | undefined;
     let outcome: { status: 'Completed' | 'Failed' | 'Stopped'; secondary: string; reason?: string } = { status: 'Completed', secondary: 'Completed' };
 
     const maxRuntime = doc.StoppingCondition.MaxRuntimeInSeconds ?? 86400;
@@ -268,15 +303,22 @@ export class TrainingJobs {
       createLayout(paths);
       await writer.open();
       await this.repo.update(name, (d) => {
-        d._kiln = { ...d._kiln, logStream };
-        d.TrainingStartTime = started;
+        d._kiln = { ...d._kiln, logStream, segmentStart: started.getTime() };
+        d.TrainingStartTime ??= started;
         return d;
       });
 
       const image = resolveImage(doc.AlgorithmSpecification.TrainingImage ?? doc.AlgorithmSpecification.AlgorithmName ?? '');
-      if (image.kind !== 'builtin') throw new JobFailure(`ClientError: ${image.reason}`);
-      const entry = BUILTIN_ENTRY[image.algorithm];
-      if (!entry) throw new JobFailure(`ClientError: The built-in algorithm '${image.algorithm}' is not available in Kiln.`);
+      if (image.kind === 'unknown') throw new JobFailure(`ClientError: ${image.reason}`);
+      const script = splitHyperparameters(doc.HyperParameters ?? {});
+      const framework = scriptFramework(image, script.program);
+      if (framework && !script.program) {
+        throw new JobFailure(`ClientError: The ${frameworkLabel(framework)} image runs a training script in script mode: set the hyperparameters sagemaker_program (the entry point) and sagemaker_submit_directory (the S3 URI of its source tar.gz), as the SageMaker Python SDK's Estimator(entry_point=...) does.`);
+      }
+      const entry = image.kind === 'builtin' ? BUILTIN_ENTRY[image.algorithm] : undefined;
+      if (!framework && !entry) throw new JobFailure(`ClientError: The built-in algorithm is not available in Kiln.`);
+      const namespaces = namespacePlan({ isolateNetwork: doc.EnableNetworkIsolation === true, optMl: framework ? paths.root : undefined });
+      for (const line of namespaces.logLines) writer.write(line);
       let extract: MetricExtractor = builtinXgboostMetrics;
       if (doc.AlgorithmSpecification.MetricDefinitions?.length) {
         const custom = definitionMetrics(doc.AlgorithmSpecification.MetricDefinitions);
@@ -292,7 +334,9 @@ export class TrainingJobs {
         const got = await downloadChannel(this.deps.objects, channel, paths.channel(channel.ChannelName));
         writer.write(`Kiln: downloaded ${got.files} file(s), ${got.bytes} bytes, for channel '${channel.ChannelName}'`);
       }
-      await this.downloadCheckpoints(doc, paths);
+      if (framework && !interrupted()) await fetchSourceDirectory(this.deps.objects, script.submitDirectory, paths.code);
+      await this.downloadCheckpoints(doc, paths, writer);
+      checkpoints = this.checkpointSync(name, doc, paths, writer);
       const type = instanceType(doc.ResourceConfig.InstanceType!)!;
       const threads = effectiveThreads(type);
       writeConfigFiles(paths, {
@@ -305,28 +349,35 @@ export class TrainingJobs {
       // Training
       if (!interrupted()) {
         await this.setPhase(name, 'Training');
-        const env = {
+        const baseEnv = {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
           HOME: process.env.HOME ?? paths.root,
           LANG: process.env.LANG ?? 'C.UTF-8',
           ...doc.Environment,
-          ...trainingEnvironment(paths, {
-            jobName: name,
-            hyperparameters: doc.HyperParameters ?? {},
-            channels: channels.map((c) => c.ChannelName),
-            instanceType: doc.ResourceConfig.InstanceType!,
-            threads,
-            region: this.deps.region,
-          }),
         };
+        const common = { jobName: name, channels: channels.map((c) => c.ChannelName), instanceType: doc.ResourceConfig.InstanceType!, threads, region: this.deps.region };
+        const launch = framework
+          ? await prepareScriptLaunch({ ...common, framework, paths, codeDir: paths.code, hyperparameters: script, baseEnv, log: (l) => writer.write(l) })
+          : {
+              command: process.execPath,
+              args: ['--import', TSX_LOADER, entry!],
+              cwd: paths.root,
+              env: { ...baseEnv, ...trainingEnvironment(paths, { ...common, hyperparameters: doc.HyperParameters ?? {} }) },
+            };
+        const stderr = new StderrTail();
         const proc = this.deps.executor.start({
           jobTag: name,
-          command: process.execPath,
-          args: ['--import', TSX_LOADER, entry],
-          cwd: paths.root,
-          env,
+          command: launch.command,
+          args: launch.args,
+          cwd: launch.cwd,
+          env: launch.env,
           memoryLimitBytes: memoryLimitBytes(type),
-          onLine: (line) => collector!.observe(writer.write(line)),
+          tagArgument: !framework,
+          namespaces,
+          onLine: (line, stream) => {
+            if (stream === 'stderr') stderr.push(line);
+            collector!.observe(writer.write(line));
+          },
         });
         run.process = proc;
         if (proc.pid) await this.repo.update(name, (d) => ((d._kiln = { ...d._kiln, pid: proc.pid }), d));
@@ -338,7 +389,9 @@ export class TrainingJobs {
         }
         if (!interrupted() && exit.code !== 0) {
           const reported = existsSync(paths.failure) ? readFileSync(paths.failure, 'utf8').trim() : '';
-          throw new JobFailure(reported || `AlgorithmError: The training process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}.`);
+          if (reported) throw new JobFailure(reported);
+          if ('commandLine' in launch) throw new JobFailure(scriptFailureReason(exit, launch.commandLine, stderr));
+          throw new JobFailure(`AlgorithmError: The training process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`}.`);
         }
       }
 
@@ -358,7 +411,6 @@ export class TrainingJobs {
         const modelLocation = joinS3(output, name, 'output', 'model.tar.gz');
         await uploadTarGz(this.deps.objects, paths.model, modelLocation);
         if (!isEmptyDir(paths.outputData)) await uploadTarGz(this.deps.objects, paths.outputData, joinS3(output, name, 'output', 'output.tar.gz'));
-        await this.uploadCheckpoints(doc, paths);
         await this.repo.update(name, (d) => ((d.ModelArtifacts = { S3ModelArtifacts: `s3://${modelLocation.bucket}/${modelLocation.key}` }), d));
       }
     } catch (e) {
@@ -367,6 +419,7 @@ export class TrainingJobs {
       outcome = run.stopRequested && !(e instanceof JobFailure) ? { status: 'Stopped', secondary: 'Stopped' } : { status: 'Failed', secondary: 'Failed', reason };
       writer.write(reason);
     } finally {
+      await checkpoints?.stop().catch((e) => writer.write(`Kiln: the last checkpoint upload failed: ${(e as Error).message}`));
       await writer.flush();
     }
 
@@ -379,27 +432,28 @@ export class TrainingJobs {
     });
   }
 
-  private async downloadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths): Promise<void> {
+  /** CheckpointConfig: what a previous run (or a resumed spot job) left in S3 goes into /opt/ml/checkpoints first. */
+  private async downloadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths, writer: JobLogWriter): Promise<void> {
     const uri = doc.CheckpointConfig?.S3Uri;
-    if (!uri) return;
-    const location = parseS3Uri(uri);
-    if (!location) throw new JobFailure(`ClientError: CheckpointConfig.S3Uri '${uri}' is not an S3 URI.`);
+    const location = uri ? parseS3Uri(`${uri.replace(/\/+$/, '')}/`) : undefined;
+    if (!location) return;
     const listing = await this.deps.objects.listObjects({ bucket: location.bucket, prefix: location.key, maxKeys: 1 }).catch(() => undefined);
     if (!listing?.objects.length) return;
-    mkdirSync(paths.checkpoints, { recursive: true });
-    await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: uri } } }, paths.checkpoints);
+    const got = await downloadChannel(this.deps.objects, { ChannelName: 'checkpoints', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: `s3://${location.bucket}/${location.key}` } } }, paths.checkpoints);
+    writer.write(`Kiln: restored ${got.files} checkpoint file(s) from ${uri} into /opt/ml/checkpoints`);
   }
 
-  private async uploadCheckpoints(doc: TrainingJobDoc, paths: ContainerPaths): Promise<void> {
-    const uri = doc.CheckpointConfig?.S3Uri;
-    const location = uri ? parseS3Uri(uri) : undefined;
-    if (!location || isEmptyDir(paths.checkpoints)) return;
-    const { readdirSync, createReadStream, statSync } = await import('node:fs');
-    const walk = (dir: string, rel: string): string[] =>
-      readdirSync(dir).flatMap((n) => (statSync(path.join(dir, n)).isDirectory() ? walk(path.join(dir, n), `${rel}${n}/`) : [`${rel}${n}`]));
-    for (const file of walk(paths.checkpoints, '')) {
-      const target = joinS3(location, file);
-      await this.deps.objects.putObject({ bucket: target.bucket, key: target.key, body: createReadStream(path.join(paths.checkpoints, file)) });
-    }
+  /**
+   * Uploads /opt/ml/checkpoints to CheckpointConfig.S3Uri while the job runs, as SageMaker
+   * does, and records when a checkpoint last reached S3 (what an interrupted spot job is billed up to).
+   */
+  private checkpointSync(name: string, doc: TrainingJobDoc, paths: ContainerPaths, writer: JobLogWriter): DirectoryUploader | undefined {
+    const location = doc.CheckpointConfig?.S3Uri ? parseS3Uri(doc.CheckpointConfig.S3Uri) : undefined;
+    if (!location) return undefined;
+    const uploader = new DirectoryUploader(this.deps.objects, paths.checkpoints, location, (e) => writer.write(`Kiln: checkpoint upload failed: ${(e as Error).message}`), async (count) => {
+      if (count) await this.repo.update(name, (d) => ((d._kiln = { ...d._kiln, lastCheckpointAt: Date.now() }), d));
+    });
+    uploader.start(this.deps.checkpointSyncMs ?? Number(process.env.KILN_CHECKPOINT_SYNC_MS ?? 1_000));
+    return uploader;
   }
 }

@@ -6,11 +6,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { extract as extractTar } from 'tar';
 import { loadModel } from '../../algorithms/xgboost/model-binary.ts';
 import type { BoosterModel } from '../../algorithms/xgboost/model.ts';
 import type { ObjectStore } from '../../store/objects/types.ts';
+import { unpackObject } from '../jobs/artifacts.ts';
 import { parseS3Uri } from '../jobs/channels.ts';
 
 export class ModelArtifactError extends Error {}
@@ -34,13 +33,7 @@ export async function fetchModelArtifact(objects: ObjectStore, s3Uri: string, ca
   const staging = `${dir}.tmp-${process.pid}-${Date.now()}`;
   mkdirSync(staging, { recursive: true });
   try {
-    const { body } = await objects.getObject(location.bucket, location.key);
-    if (/\.tar\.gz$|\.tgz$/.test(location.key)) {
-      await pipeline(body, extractTar({ cwd: staging, strict: true }));
-    } else {
-      const { createWriteStream } = await import('node:fs');
-      await pipeline(body, createWriteStream(path.join(staging, path.basename(location.key))));
-    }
+    await unpackObject(objects, location, staging);
     renameSync(staging, dir);
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });

@@ -15,7 +15,8 @@ import type { MetadataDb } from '../../store/metadata/database.ts';
 import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import { primaryContainer, type HostingModels } from '../hosting/models.ts';
-import { InstanceFailure, VariantPool, type WorkerReply } from '../hosting/variant-pool.ts';
+import { emptyModelDir, scriptServingWorker, servingFramework } from '../hosting/script-serving.ts';
+import { InstanceFailure, VariantPool, type WorkerCommand, type WorkerReply } from '../hosting/variant-pool.ts';
 import { joinS3 } from '../jobs/artifacts.ts';
 import { parseS3Uri, relativeToPrefix, type S3Location } from '../jobs/channels.ts';
 import { failureReason, JobFailure } from '../jobs/failure.ts';
@@ -276,13 +277,26 @@ export class TransformJobs {
     if (!model) throw new JobFailure(`ClientError: Could not find model "${doc.ModelName}".`);
     const container = primaryContainer(model);
     const image = resolveImage(container.Image ?? '');
-    if (image.kind !== 'builtin') throw new JobFailure(`ClientError: ${image.reason}`);
-    if (!container.ModelDataUrl) throw new JobFailure(`ClientError: Model ${doc.ModelName} has no ModelDataUrl.`);
-    let modelDir: string;
-    try {
-      modelDir = await fetchModelArtifact(this.deps.objects, container.ModelDataUrl, path.join(this.deps.dataDir, 'hosting', 'models'));
-    } catch (e) {
-      throw new JobFailure(`ClientError: Failed to download model data from ${container.ModelDataUrl}: ${(e as Error).message}`);
+    if (image.kind === 'unknown') throw new JobFailure(`ClientError: ${image.reason}`);
+    if (container.Mode === 'MultiModel') throw new JobFailure(`ClientError: Model ${doc.ModelName} is a multi-model container; a transform job needs a single model.`);
+    const framework = servingFramework(image, container.Environment);
+    if (!container.ModelDataUrl && !framework) throw new JobFailure(`ClientError: Model ${doc.ModelName} has no ModelDataUrl.`);
+    const cacheDir = path.join(this.deps.dataDir, 'hosting', 'models');
+    let modelDir = emptyModelDir(this.deps.dataDir);
+    if (container.ModelDataUrl) {
+      try {
+        modelDir = await fetchModelArtifact(this.deps.objects, container.ModelDataUrl, cacheDir);
+      } catch (e) {
+        throw new JobFailure(`ClientError: Failed to download model data from ${container.ModelDataUrl}: ${(e as Error).message}`);
+      }
+    }
+    let worker: WorkerCommand | undefined;
+    if (framework) {
+      try {
+        worker = await scriptServingWorker({ framework, environment: container.Environment, modelDir, objects: this.deps.objects, cacheDir });
+      } catch (e) {
+        throw new JobFailure((e as Error).message);
+      }
     }
     const type = instanceType(doc.TransformResources.InstanceType)!;
     const perInstance = Math.max(1, Math.min(doc.MaxConcurrentTransforms ?? type.vcpus, type.vcpus, cpus().length));
@@ -292,6 +306,7 @@ export class TransformJobs {
       variantName: 'AllTraffic',
       instanceCount: count,
       modelDir,
+      worker,
       inlineMaxBytes: 0,
       environment: {
         ...container.Environment,
