@@ -9,6 +9,8 @@ import { TrainingJobs } from './engine/jobs/training-jobs.ts';
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
 import { LogStore } from './engine/logs/log-store.ts';
+import { Experiments } from './engine/experiments/experiments.ts';
+import { SearchService } from './engine/experiments/search.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
 import { createEdge } from './server/edge.ts';
@@ -17,7 +19,10 @@ import { defineService, s3ResourceArn, type ServiceDefinition } from './services
 import { composeProviders } from './services/types.ts';
 import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
+import { SageMakerExperimentOperations } from './services/sagemaker/experiments.ts';
 import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
+import { SageMakerMetricsProvider } from './services/sagemaker-metrics/provider.ts';
+import { SageMakerSearchOperations } from './services/sagemaker/search.ts';
 import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
 import { SageMakerTrainingOperations } from './services/sagemaker/training.ts';
@@ -44,18 +49,24 @@ export interface RunningKiln {
   close(): Promise<void>;
 }
 
-function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }): ServiceDefinition[] {
+function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }, experiments: Experiments): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
   const tags = new SageMakerTagOperations(metadata);
   // Every SageMaker operation not implemented by one of these parts answers NotImplemented.
-  const sagemaker = composeProviders(tags, new SageMakerTrainingOperations(training, tags), new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags));
+  const sagemaker = composeProviders(
+    tags,
+    new SageMakerTrainingOperations(training, tags),
+    new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags),
+    new SageMakerExperimentOperations(experiments, tags),
+    new SageMakerSearchOperations(new SearchService(metadata, experiments, training.repo)),
+  );
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
     defineService({ id: 'sts', modelUid: 'sts-2011-06-15', botocoreName: 'sts', provider: new StsProvider() }),
     defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: sagemaker, resourceArn: () => `${arnBase('sagemaker')}:*` }),
     defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: new SageMakerRuntimeProvider(hosting.endpoints), validationError: runtimeValidationError }),
     defineService({ id: 'sagemaker-featurestore-runtime', modelUid: 'sagemaker-featurestore-runtime-2020-07-01', botocoreName: 'sagemaker-featurestore-runtime', iamPrefix: 'sagemaker', provider: {} }),
-    defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: {} }),
+    defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: new SageMakerMetricsProvider(experiments) }),
     defineService({ id: 'logs', modelUid: 'logs-2014-03-28', botocoreName: 'logs', provider: new LogsProvider(LogStore.for(metadata, config), new TagRepository(metadata)), resourceArn: logsResourceArn }),
   ];
 }
@@ -73,6 +84,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
+  const experiments = new Experiments({ db: metadata, region: config.region, accountId: config.accountId });
   const training = new TrainingJobs({
     db: metadata,
     objects,
@@ -98,7 +110,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const restored = await endpoints.restore();
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
-  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints });
+  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints }, experiments);
   const startedAt = Date.now();
 
   const handle = createEdge({
