@@ -11,6 +11,7 @@ import { HostingModels } from './engine/hosting/models.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { Experiments } from './engine/experiments/experiments.ts';
 import { SearchService } from './engine/experiments/search.ts';
+import { TrainingJobTracking } from './engine/experiments/training-job-tracking.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
 import { createEdge } from './server/edge.ts';
@@ -22,6 +23,7 @@ import { S3Provider } from './services/s3/provider.ts';
 import { SageMakerExperimentOperations } from './services/sagemaker/experiments.ts';
 import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
 import { SageMakerMetricsProvider } from './services/sagemaker-metrics/provider.ts';
+import { metricSeriesRoute } from './services/sagemaker-metrics/series-route.ts';
 import { SageMakerSearchOperations } from './services/sagemaker/search.ts';
 import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
@@ -94,6 +96,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'training' }),
+    listener: new TrainingJobTracking(experiments),
   });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
@@ -112,6 +115,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
   const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints }, experiments);
   const startedAt = Date.now();
+  const metricSeries = metricSeriesRoute(experiments, credentials);
 
   const handle = createEdge({
     config,
@@ -133,7 +137,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
         res.end(req.method === 'HEAD' ? undefined : body);
         return true;
       }
-      return false;
+      return metricSeries(req, res, url);
     },
   });
 

@@ -39,4 +39,22 @@ export class MetricsClient {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   }
+
+  /** Kiln's time-series route for charts. */
+  async series(trialComponentName: string, metricName?: string): Promise<{ status: number; body: any }> {
+    const path = `/_kiln/experiments/trial-components/${encodeURIComponent(trialComponentName)}/metrics`;
+    const request = await this.signer.sign({
+      method: 'GET',
+      protocol: this.url.protocol,
+      hostname: this.url.hostname,
+      port: Number(this.url.port),
+      path,
+      query: metricName ? { metricName } : {},
+      headers: { host: this.url.host },
+    });
+    const target = new URL(path, this.url);
+    if (metricName) target.searchParams.set('metricName', metricName);
+    const res = await fetch(target, { headers: request.headers as Record<string, string> });
+    return { status: res.status, body: await res.json() };
+  }
 }
