@@ -67,6 +67,7 @@ describe('experiments, runs, metrics and Search', () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'course' }));
   });
   after(async () => {
+    metrics?.close();
     rmSync(work, { recursive: true, force: true });
     await k?.stop();
   });

@@ -72,6 +72,8 @@ export class Experiments {
   readonly metrics: MetricStore;
   readonly index: TrialComponentIndex;
   private readonly tags: TagRepository;
+  /** Components known to exist, so metric writes (the hot path) skip the lookup. */
+  private readonly metricTargets = new Set<string>();
 
   constructor(private readonly deps: ExperimentsDeps) {
     this.experiments = repository<ExperimentDoc>(deps.db, 'experiment', (d) => d.ExperimentName, (d) => d.ExperimentArn);
@@ -359,6 +361,7 @@ export class Experiments {
     if (trials.length) {
       throw new AwsError('ValidationException', `Trial component '${doc.TrialComponentName}' is associated with trial(s) ${trials.map((t) => `'${t.trial_name}'`).join(', ')}. Disassociate it (DisassociateTrialComponent) before deleting it.`);
     }
+    this.metricTargets.delete(doc.TrialComponentName);
     await this.components.delete(doc.TrialComponentName);
     await this.metrics.deleteFor(doc.TrialComponentName);
     await this.tags.removeAll(doc.TrialComponentArn);
@@ -394,13 +397,16 @@ export class Experiments {
   // ---- metrics
 
   async putMetrics(trialComponentName: string, data: RawMetric[], sourceArn?: string): Promise<PutMetricsError[]> {
-    const exists = await this.deps.db
-      .selectFrom('sagemaker_resources')
-      .select('name')
-      .where('kind', '=', 'experiment-trial-component')
-      .where('name', '=', trialComponentName)
-      .executeTakeFirst();
-    if (!exists) throw notFound('Trial component', trialComponentName);
+    if (!this.metricTargets.has(trialComponentName)) {
+      const exists = await this.deps.db
+        .selectFrom('sagemaker_resources')
+        .select('name')
+        .where('kind', '=', 'experiment-trial-component')
+        .where('name', '=', trialComponentName)
+        .executeTakeFirst();
+      if (!exists) throw notFound('Trial component', trialComponentName);
+      this.metricTargets.add(trialComponentName);
+    }
     const { errors, summaries } = await this.metrics.put(trialComponentName, data, sourceArn);
     this.index.applyMetrics(trialComponentName, summaries);
     return errors;

@@ -52,79 +52,142 @@ function parsePoint(m: RawMetric): MetricPoint | undefined {
   return { timestamp, step, value };
 }
 
+interface PendingPut {
+  trialComponentName: string;
+  data: RawMetric[];
+  sourceArn?: string;
+  resolve(result: { errors: PutMetricsError[]; summaries: Record<string, unknown>[] }): void;
+  reject(error: unknown): void;
+}
+
+type PointRow = { trial_component_name: string; metric_name: string; timestamp: number; step: number | null; value: number };
+
+/** Rows per INSERT, well inside SQLite's limit on bound variables. */
+const ROWS_PER_STATEMENT = 1000;
+
 export class MetricStore {
+  /**
+   * Summaries of the components written to since start, so a write merges without reading.
+   * Writes go through this store only (one server process owns the database's metrics).
+   */
+  private readonly cache = new Map<string, Map<string, MetricSummaryTable>>();
+  private queue: PendingPut[] = [];
+  private writing = false;
+
   constructor(private readonly db: MetadataDb) {}
 
   /**
    * Stores what it can of one batch and reports the rest by index, as BatchPutMetrics does:
    * invalid points are VALIDATION_ERROR, points past the limits METRIC_LIMIT_EXCEEDED.
+   * Batches that arrive while a write is under way are committed together with the next
+   * one (group commit), so concurrent writers share transactions.
    */
-  async put(trialComponentName: string, data: RawMetric[], sourceArn?: string): Promise<{ errors: PutMetricsError[]; summaries: Record<string, unknown>[] }> {
+  put(trialComponentName: string, data: RawMetric[], sourceArn?: string): Promise<{ errors: PutMetricsError[]; summaries: Record<string, unknown>[] }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ trialComponentName, data, sourceArn, resolve, reject });
+      void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.commit(batch).catch((e) => batch.forEach((p) => p.reject(e)));
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async commit(batch: PendingPut[]): Promise<void> {
+    for (const name of new Set(batch.map((p) => p.trialComponentName))) {
+      if (this.cache.has(name)) continue;
+      const rows = await this.db.selectFrom('metric_summaries').selectAll().where('trial_component_name', '=', name).execute();
+      this.cache.set(name, new Map(rows.map((r) => [r.metric_name, r])));
+    }
+    // Changes are made on copies and become the cache only once committed.
+    const working = new Map<string, Map<string, MetricSummaryTable>>();
+    const touched = new Map<string, MetricSummaryTable>();
+    const points: PointRow[] = [];
+    const results = batch.map((p) => {
+      let summaries = working.get(p.trialComponentName);
+      if (!summaries) working.set(p.trialComponentName, (summaries = new Map(this.cache.get(p.trialComponentName))));
+      return this.apply(p, summaries, points, touched);
+    });
+    if (points.length) {
+      await this.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < points.length; i += ROWS_PER_STATEMENT) await tx.insertInto('metric_points').values(points.slice(i, i + ROWS_PER_STATEMENT)).execute();
+        const rows = [...touched.values()];
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          await tx
+            .insertInto('metric_summaries')
+            .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+            .onConflict((oc) =>
+              oc.columns(['trial_component_name', 'metric_name']).doUpdateSet((eb) => ({
+                source_arn: eb.ref('excluded.source_arn'),
+                count: eb.ref('excluded.count'),
+                mean: eb.ref('excluded.mean'),
+                m2: eb.ref('excluded.m2'),
+                min: eb.ref('excluded.min'),
+                max: eb.ref('excluded.max'),
+                last: eb.ref('excluded.last'),
+                last_timestamp: eb.ref('excluded.last_timestamp'),
+                last_step: eb.ref('excluded.last_step'),
+              })),
+            )
+            .execute();
+        }
+      });
+    }
+    for (const [name, summaries] of working) this.cache.set(name, summaries);
+    batch.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  /** Merges one request's points into `summaries`, collecting rows to write. */
+  private apply(p: PendingPut, summaries: Map<string, MetricSummaryTable>, points: PointRow[], touched: Map<string, MetricSummaryTable>) {
     const errors: PutMetricsError[] = [];
-    const byMetric = new Map<string, MetricPoint[]>();
-    const indexes = new Map<string, number[]>();
-    data.forEach((m, i) => {
+    const byMetric = new Map<string, { points: MetricPoint[]; indexes: number[] }>();
+    p.data.forEach((m, i) => {
       const point = parsePoint(m);
       if (!point) return errors.push({ Code: 'VALIDATION_ERROR', MetricIndex: i });
-      byMetric.set(m.MetricName, [...(byMetric.get(m.MetricName) ?? []), point]);
-      indexes.set(m.MetricName, [...(indexes.get(m.MetricName) ?? []), i]);
+      const group = byMetric.get(m.MetricName) ?? { points: [], indexes: [] };
+      group.points.push(point);
+      group.indexes.push(i);
+      byMetric.set(m.MetricName, group);
     });
-    const summaries: MetricSummaryTable[] = [];
-    if (!byMetric.size) return { errors, summaries: [] };
-
-    await this.db.transaction().execute(async (tx) => {
-      const rows = await tx.selectFrom('metric_summaries').selectAll().where('trial_component_name', '=', trialComponentName).execute();
-      const existing = new Map(rows.map((r) => [r.metric_name, r]));
-      let metricCount = existing.size;
-      const points: { trial_component_name: string; metric_name: string; timestamp: number; step: number | null; value: number }[] = [];
-      for (const [name, batch] of byMetric) {
-        const before = existing.get(name);
-        const overNames = !before && metricCount >= MAX_METRICS_PER_COMPONENT;
-        const overPoints = (before?.count ?? 0) + batch.length > MAX_POINTS_PER_METRIC;
-        if (overNames || overPoints) {
-          for (const i of indexes.get(name)!) errors.push({ Code: 'METRIC_LIMIT_EXCEEDED', MetricIndex: i });
-          continue;
-        }
-        if (!before) metricCount += 1;
-        const stats = before ? mergeStats(toStats(before), statsOf(batch)) : statsOf(batch);
-        for (const p of batch) points.push({ trial_component_name: trialComponentName, metric_name: name, ...p });
-        summaries.push({
-          trial_component_name: trialComponentName,
-          metric_name: name,
-          source_arn: sourceArn ?? before?.source_arn ?? null,
-          count: stats.count,
-          mean: stats.mean,
-          m2: stats.m2,
-          min: stats.min,
-          max: stats.max,
-          last: stats.last,
-          last_timestamp: stats.lastTimestamp,
-          last_step: stats.lastStep,
-        });
+    const written: MetricSummaryTable[] = [];
+    for (const [name, group] of byMetric) {
+      const before = summaries.get(name);
+      if ((!before && summaries.size >= MAX_METRICS_PER_COMPONENT) || (before?.count ?? 0) + group.points.length > MAX_POINTS_PER_METRIC) {
+        for (const i of group.indexes) errors.push({ Code: 'METRIC_LIMIT_EXCEEDED', MetricIndex: i });
+        continue;
       }
-      if (!points.length) return;
-      await tx.insertInto('metric_points').values(points).execute();
-      await tx
-        .insertInto('metric_summaries')
-        .values(summaries)
-        .onConflict((oc) =>
-          oc.columns(['trial_component_name', 'metric_name']).doUpdateSet((eb) => ({
-            source_arn: eb.ref('excluded.source_arn'),
-            count: eb.ref('excluded.count'),
-            mean: eb.ref('excluded.mean'),
-            m2: eb.ref('excluded.m2'),
-            min: eb.ref('excluded.min'),
-            max: eb.ref('excluded.max'),
-            last: eb.ref('excluded.last'),
-            last_timestamp: eb.ref('excluded.last_timestamp'),
-            last_step: eb.ref('excluded.last_step'),
-          })),
-        )
-        .execute();
-    });
+      const stats = before ? mergeStats(toStats(before), statsOf(group.points)) : statsOf(group.points);
+      const row: MetricSummaryTable = {
+        trial_component_name: p.trialComponentName,
+        metric_name: name,
+        source_arn: p.sourceArn ?? before?.source_arn ?? null,
+        count: stats.count,
+        mean: stats.mean,
+        m2: stats.m2,
+        min: stats.min,
+        max: stats.max,
+        last: stats.last,
+        last_timestamp: stats.lastTimestamp,
+        last_step: stats.lastStep,
+      };
+      summaries.set(name, row);
+      touched.set(`${p.trialComponentName}\u0000${name}`, row);
+      written.push(row);
+      for (const point of group.points) points.push({ trial_component_name: p.trialComponentName, metric_name: name, ...point });
+    }
     return {
       errors: errors.sort((a, b) => a.MetricIndex - b.MetricIndex),
-      summaries: summaries.map((r) => metricSummary(r.metric_name, toStats(r), r.source_arn)),
+      summaries: written.map((r) => metricSummary(r.metric_name, toStats(r), r.source_arn)),
     };
   }
 
@@ -167,6 +230,7 @@ export class MetricStore {
   }
 
   async deleteFor(trialComponentName: string): Promise<void> {
+    this.cache.delete(trialComponentName);
     await this.db.deleteFrom('metric_points').where('trial_component_name', '=', trialComponentName).execute();
     await this.db.deleteFrom('metric_summaries').where('trial_component_name', '=', trialComponentName).execute();
   }
