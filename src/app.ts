@@ -11,7 +11,9 @@ import { HostingModels } from './engine/hosting/models.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { Experiments } from './engine/experiments/experiments.ts';
 import { SearchService } from './engine/experiments/search.ts';
-import { TrainingJobTracking } from './engine/experiments/training-job-tracking.ts';
+import { TrainingJobTracking, trainingJobComponentName } from './engine/experiments/training-job-tracking.ts';
+import { Lineage } from './engine/lineage/lineage.ts';
+import { EndpointLineage, TrainingJobLineage } from './engine/lineage/recorder.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
 import { createEdge } from './server/edge.ts';
@@ -22,6 +24,7 @@ import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
 import { SageMakerExperimentOperations } from './services/sagemaker/experiments.ts';
 import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
+import { SageMakerLineageOperations } from './services/sagemaker/lineage.ts';
 import { SageMakerMetricsProvider } from './services/sagemaker-metrics/provider.ts';
 import { metricSeriesRoute } from './services/sagemaker-metrics/series-route.ts';
 import { SageMakerSearchOperations } from './services/sagemaker/search.ts';
@@ -51,7 +54,7 @@ export interface RunningKiln {
   close(): Promise<void>;
 }
 
-function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }, experiments: Experiments): ServiceDefinition[] {
+function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, training: TrainingJobs, hosting: { models: HostingModels; endpoints: Endpoints }, experiments: Experiments, lineage: Lineage): ServiceDefinition[] {
   const arnBase = (service: string) => `arn:aws:${service}:${config.region}:${config.accountId}`;
   const tags = new SageMakerTagOperations(metadata);
   // Every SageMaker operation not implemented by one of these parts answers NotImplemented.
@@ -61,6 +64,7 @@ function buildServices(config: KilnConfig, objects: ObjectStore, metadata: Metad
     new SageMakerHostingOperations(hosting.models, hosting.endpoints, tags),
     new SageMakerExperimentOperations(experiments, tags),
     new SageMakerSearchOperations(new SearchService(metadata, experiments, training.repo)),
+    new SageMakerLineageOperations(lineage, tags),
   );
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
@@ -87,6 +91,14 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
   const experiments = new Experiments({ db: metadata, region: config.region, accountId: config.accountId });
+  const lineage = new Lineage(metadata, config.region, config.accountId, {
+    byArn: async (arn) => {
+      const tc = await experiments.components.getByArn(arn);
+      return tc && { name: tc.TrialComponentName, sourceType: tc.Source?.SourceType };
+    },
+  });
+  const tracking = new TrainingJobTracking(experiments);
+  const trainingLineage = new TrainingJobLineage(lineage, (job) => experiments.arn('experiment-trial-component', trainingJobComponentName(job.TrainingJobName)));
   const training = new TrainingJobs({
     db: metadata,
     objects,
@@ -96,7 +108,17 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'training' }),
-    listener: new TrainingJobTracking(experiments),
+    // The trial component first: lineage associates with it.
+    listener: {
+      created: async (job) => {
+        await tracking.created(job);
+        await trainingLineage.created(job);
+      },
+      ended: async (job) => {
+        await tracking.ended(job);
+        await trainingLineage.ended(job);
+      },
+    },
   });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
@@ -110,10 +132,11 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'hosting' }),
+    listener: new EndpointLineage(lineage, hostingModels),
   });
   const restored = await endpoints.restore();
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
-  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints }, experiments);
+  const services = buildServices(config, objects, metadata, training, { models: hostingModels, endpoints }, experiments, lineage);
   const startedAt = Date.now();
   const metricSeries = metricSeriesRoute(experiments, credentials);
 

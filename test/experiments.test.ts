@@ -10,7 +10,19 @@ import {
   CreateTrainingJobCommand,
   CreateTrialCommand,
   CreateTrialComponentCommand,
+  AddAssociationCommand,
+  CreateActionCommand,
+  CreateArtifactCommand,
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
   DeleteExperimentCommand,
+  DescribeArtifactCommand,
+  DescribeContextCommand,
+  ListAssociationsCommand,
+  ListContextsCommand,
+  QueryLineageCommand,
   DeleteTrialCommand,
   DeleteTrialComponentCommand,
   DescribeExperimentCommand,
@@ -372,5 +384,52 @@ print(json.dumps({'rows': rows, 'missing': missing}))
       }),
     );
     assert.deepEqual(jobs.Results!.map((r) => r.TrainingJob!.TrainingJobName), ['churn-tracked']);
+  });
+
+  test('lineage: from an endpoint, QueryLineage reaches the model, its training job and the training data in S3', async () => {
+    // Runs after the ExperimentConfig test, whose job produced the model deployed here.
+    const model = 's3://course/churn/output/churn-tracked/output/model.tar.gz';
+    await sm.send(new CreateModelCommand({ ModelName: 'churn-model', ExecutionRoleArn: 'arn:aws:iam::000000000000:role/kiln', PrimaryContainer: { Image: 'kiln/xgboost:1.7-1', ModelDataUrl: model } }));
+    await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'churn-config', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'churn-model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+    const { EndpointArn } = await sm.send(new CreateEndpointCommand({ EndpointName: 'churn-endpoint', EndpointConfigName: 'churn-config' }));
+    try {
+      const contexts = await sm.send(new ListContextsCommand({ SourceUri: EndpointArn }));
+      assert.equal(contexts.ContextSummaries!.length, 1);
+      const contextArn = contexts.ContextSummaries![0]!.ContextArn!;
+      const context = await sm.send(new DescribeContextCommand({ ContextName: contexts.ContextSummaries![0]!.ContextName }));
+      assert.equal(context.ContextType, 'Endpoint');
+
+      const datasets = await sm.send(new QueryLineageCommand({ StartArns: [contextArn], Direction: 'Ascendants', IncludeEdges: false, Filters: { Types: ['DataSet'], LineageTypes: ['Artifact'] } }));
+      const uris = [];
+      for (const v of datasets.Vertices!) uris.push((await sm.send(new DescribeArtifactCommand({ ArtifactArn: v.Arn }))).Source!.SourceUri);
+      assert.deepEqual(uris.sort(), ['s3://course/churn/train', 's3://course/churn/validation']);
+
+      const everything = await sm.send(new QueryLineageCommand({ StartArns: [contextArn], Direction: 'Ascendants', MaxResults: 20 }));
+      const byType = Object.fromEntries(everything.Vertices!.map((v) => [`${v.LineageType}:${v.Type}`, v.Arn]));
+      assert.equal(byType['TrialComponent:SageMakerTrainingJob'], 'arn:aws:sagemaker:us-east-1:000000000000:experiment-trial-component/churn-tracked-aws-training-job');
+      assert.ok(byType['Action:ModelDeployment'] && byType['Artifact:Model'] && byType['Artifact:Image']);
+      assert.ok(everything.Edges!.some((e) => e.SourceArn === byType['TrialComponent:SageMakerTrainingJob'] && e.DestinationArn === byType['Artifact:Model'] && e.AssociationType === 'Produced'));
+      assert.equal((await sm.send(new DescribeArtifactCommand({ ArtifactArn: byType['Artifact:Model'] }))).Source!.SourceUri, model);
+
+      // The other way: what did the training data go into?
+      const down = await sm.send(new QueryLineageCommand({ StartArns: [datasets.Vertices![0]!.Arn!], Direction: 'Descendants', Filters: { LineageTypes: ['Context'] } }));
+      assert.deepEqual(down.Vertices!.map((v) => v.Arn), [contextArn]);
+    } finally {
+      await sm.send(new DeleteEndpointCommand({ EndpointName: 'churn-endpoint' }));
+    }
+  });
+
+  test('lineage entities and associations created by hand', async () => {
+    const { ArtifactArn } = await sm.send(new CreateArtifactCommand({ ArtifactName: 'raw-data', ArtifactType: 'DataSet', Source: { SourceUri: 's3://course/raw/' } }));
+    assert.match(ArtifactArn!, /^arn:aws:sagemaker:us-east-1:000000000000:artifact\/[0-9a-f]{32}$/);
+    const { ActionArn } = await sm.send(new CreateActionCommand({ ActionName: 'clean-data', ActionType: 'DataProcessing', Source: { SourceUri: 's3://course/scripts/clean.py' }, Status: 'Completed' }));
+    await sm.send(new AddAssociationCommand({ SourceArn: ArtifactArn, DestinationArn: ActionArn, AssociationType: 'ContributedTo' }));
+    const listed = await sm.send(new ListAssociationsCommand({ SourceArn: ArtifactArn }));
+    assert.deepEqual(listed.AssociationSummaries!.map((a) => [a.SourceType, a.SourceName, a.DestinationType, a.DestinationName, a.AssociationType]), [['DataSet', 'raw-data', 'DataProcessing', 'clean-data', 'ContributedTo']]);
+    await assert.rejects(
+      sm.send(new AddAssociationCommand({ SourceArn: ArtifactArn, DestinationArn: 'arn:aws:sagemaker:us-east-1:000000000000:context/nowhere' })),
+      (e: Error) => e.name === 'ResourceNotFound',
+    );
+    await assert.rejects(sm.send(new CreateActionCommand({ ActionName: 'clean-data', ActionType: 'DataProcessing', Source: { SourceUri: 'x' } })), (e: Error) => e.name === 'ValidationException' && /already exists/.test(e.message));
   });
 });

@@ -1,8 +1,9 @@
 /**
- * A training job created with ExperimentConfig becomes a trial component, as on SageMaker:
- * "<job>-aws-training-job", sourced from the job, with its hyperparameters, image, instance
- * and input channels; when the job ends, its status, times, model artifact and final
- * metrics. The component joins the configured trial (created when absent).
+ * Every training job becomes a trial component, as on SageMaker: "<job>-aws-training-job",
+ * sourced from the job, with its hyperparameters, image, instance and input channels; when
+ * the job ends, its status, times, model artifact and final metrics. With ExperimentConfig
+ * the component joins the configured trial (created when absent); without, it stays
+ * unassigned.
  */
 import { AwsError } from '../../server/errors.ts';
 import type { TrainingJobListener } from '../jobs/training-jobs.ts';
@@ -34,8 +35,7 @@ export class TrainingJobTracking implements TrainingJobListener {
   constructor(private readonly experiments: Experiments) {}
 
   async created(job: TrainingJobDoc): Promise<void> {
-    const config = job.ExperimentConfig;
-    if (!config?.ExperimentName && !config?.TrialName) return;
+    const config = job.ExperimentConfig ?? {};
     const name = trainingJobComponentName(job.TrainingJobName);
     const source = { SourceArn: job.TrainingJobArn, SourceType: 'SageMakerTrainingJob' };
     await this.experiments.createTrialComponent(
@@ -53,6 +53,7 @@ export class TrainingJobTracking implements TrainingJobListener {
       },
       { Source: source, ...(config.RunName ? { RunName: config.RunName } : {}) },
     );
+    if (!config.ExperimentName && !config.TrialName) return;
     const trialName = config.TrialName ?? name;
     try {
       await this.experiments.describeTrial(trialName);
@@ -70,7 +71,6 @@ export class TrainingJobTracking implements TrainingJobListener {
   }
 
   async ended(job: TrainingJobDoc): Promise<void> {
-    if (!job.ExperimentConfig?.ExperimentName && !job.ExperimentConfig?.TrialName) return;
     const name = trainingJobComponentName(job.TrainingJobName);
     const model = job.ModelArtifacts?.S3ModelArtifacts;
     await this.experiments.patchTrialComponent(name, (d) => {
