@@ -27,16 +27,36 @@ export type Predicate = (record: SearchRecord) => boolean;
  * so the longest key present wins at each level; lists are searched element by element.
  */
 export function valuesAt(value: unknown, segments: string[]): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (!segments.length) return Array.isArray(value) ? value.flatMap((v) => valuesAt(v, [])) : [value];
-  if (Array.isArray(value)) return value.flatMap((v) => valuesAt(v, segments));
-  if (typeof value !== 'object' || value instanceof Date) return [];
-  const obj = value as Record<string, unknown>;
-  for (let k = segments.length; k >= 1; k--) {
-    const key = k === 1 ? segments[0]! : segments.slice(0, k).join('.');
-    if (key in obj) return valuesAt(obj[key], segments.slice(k));
-  }
-  return [];
+  return compilePath(segments)(value);
+}
+
+/** A path compiled once: the candidate keys at each depth are joined ahead of time. */
+export function compilePath(segments: string[]): (value: unknown) => unknown[] {
+  // keys[i][k - 1] is segments i..i+k-1 joined with dots.
+  const keys = segments.map((_, i) => segments.slice(i).map((__, k) => segments.slice(i, i + k + 1).join('.')));
+  const walk = (value: unknown, i: number, out: unknown[]): void => {
+    if (value === undefined || value === null) return;
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v, i, out);
+      return;
+    }
+    if (i === segments.length) {
+      out.push(value);
+      return;
+    }
+    if (typeof value !== 'object' || value instanceof Date) return;
+    const obj = value as Record<string, unknown>;
+    const candidates = keys[i]!;
+    for (let k = candidates.length; k >= 1; k--) {
+      const key = candidates[k - 1]!;
+      if (key in obj) return walk(obj[key], i + k, out);
+    }
+  };
+  return (value) => {
+    const out: unknown[] = [];
+    walk(value, 0, out);
+    return out;
+  };
 }
 
 /** A trial component parameter ({NumberValue} or {StringValue}) compares as its value. */
@@ -74,10 +94,10 @@ function compileFilter(f: Filter, prefix = ''): Predicate {
   if (prefix && !f.Name.startsWith(`${prefix}.`)) {
     throw new AwsError('ValidationException', `Filter '${f.Name}' in NestedFilters must name a property of '${prefix}' (start with '${prefix}.').`);
   }
-  const segments = (prefix ? f.Name.slice(prefix.length + 1) : f.Name).split('.');
+  const path = compilePath((prefix ? f.Name.slice(prefix.length + 1) : f.Name).split('.'));
   const op = f.Operator ?? 'Equals';
   const text = f.Value;
-  const values = (r: SearchRecord) => valuesAt(r, segments).map(scalar).filter((v) => v !== undefined && v !== null);
+  const values = (r: SearchRecord) => path(r).map(scalar).filter((v) => v !== undefined && v !== null);
   if (op === 'Exists') return (r) => values(r).length > 0;
   if (op === 'NotExists') return (r) => values(r).length === 0;
   if (text === undefined) throw new AwsError('ValidationException', `Filter '${f.Name}' with operator ${op} needs a Value.`);
@@ -114,9 +134,9 @@ function compileExpression(e: SearchExpression): Predicate {
   const parts: Predicate[] = [
     ...(e.Filters ?? []).map((f) => compileFilter(f)),
     ...(e.NestedFilters ?? []).map((n) => {
-      const segments = n.NestedPropertyName.split('.');
+      const path = compilePath(n.NestedPropertyName.split('.'));
       const all = n.Filters.map((f) => compileFilter(f, n.NestedPropertyName));
-      return (r: SearchRecord) => valuesAt(r, segments).some((element) => all.every((p) => p(element as SearchRecord)));
+      return (r: SearchRecord) => path(r).some((element) => all.every((p) => p(element as SearchRecord)));
     }),
     ...(e.SubExpressions ?? []).map(compileExpression),
   ];
@@ -132,9 +152,9 @@ export function compileSearchExpression(e: SearchExpression | undefined): Predic
 
 /** Orders records by a property (missing values last in either order), then by a tiebreak key. */
 export function sortRecords<R>(records: R[], view: (r: R) => SearchRecord, sortBy: string, order: 'Ascending' | 'Descending', tiebreak: (r: R) => string): R[] {
-  const segments = sortBy.split('.');
+  const path = compilePath(sortBy.split('.'));
   const keyed = records.map((r) => {
-    const v = scalar(valuesAt(view(r), segments)[0]);
+    const v = scalar(path(view(r))[0]);
     return { r, v: v instanceof Date ? v.getTime() : v, t: tiebreak(r) };
   });
   const sign = order === 'Ascending' ? 1 : -1;

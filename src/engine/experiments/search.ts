@@ -78,7 +78,7 @@ export class SearchService {
         return (await this.experiments.index.all()).map((e) => ({
           name: e.doc.TrialComponentName,
           arn: e.doc.TrialComponentArn,
-          view: { ...e.doc, Metrics: Object.fromEntries(e.metrics.map((m) => [m.MetricName as string, m])), Parents: e.parents },
+          view: (e.searchView ??= { ...e.doc, Metrics: Object.fromEntries(e.metrics.map((m) => [m.MetricName as string, m])), Parents: e.parents }),
           record: async () => ({ ...e.doc, Metrics: e.metrics, Parents: e.parents, ...(await this.sourceDetail(e.doc.Source?.SourceArn)) }),
         }));
       case 'Experiment':

@@ -19,6 +19,8 @@ export interface TrialComponentEntry {
   doc: TrialComponentDoc;
   parents: Parent[];
   metrics: Record<string, unknown>[];
+  /** What Search filters see, built on first use and dropped when the entry changes. */
+  searchView?: Record<string, unknown>;
 }
 
 export class TrialComponentIndex {
@@ -45,6 +47,7 @@ export class TrialComponentIndex {
     if (this.stale.has(name)) return;
     const byName = new Map(entry.metrics.map((m) => [m.MetricName, m]));
     for (const m of summaries) byName.set(m.MetricName, m);
+    entry.searchView = undefined;
     entry.metrics = [...byName.values()].sort((a, b) => (String(a.MetricName) < String(b.MetricName) ? -1 : 1));
   }
 
