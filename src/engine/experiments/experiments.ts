@@ -9,7 +9,7 @@ import { TagRepository } from '../../store/metadata/tags.ts';
 import { entityArn, nameFromNameOrArn, type Artifact, type ExperimentDoc, type ExperimentEntityKind, type ParameterValue, type Source, type TrialComponentDoc, type TrialDoc } from './entities.ts';
 import { MetricStore, type PutMetricsError, type RawMetric } from './metrics.ts';
 import { pageOf } from './paging.ts';
-import { TrialComponentIndex, type TrialComponentEntry } from './trial-component-index.ts';
+import { TrialComponentIndex } from './trial-component-index.ts';
 
 const MAX_PARAMETERS = 150;
 const MAX_ARTIFACTS = 30;
@@ -279,11 +279,11 @@ export class Experiments {
   }
 
   /** A component by name or ARN, with its metric summaries. */
-  async describeTrialComponent(nameOrArn: string): Promise<TrialComponentEntry> {
+  async describeTrialComponent(nameOrArn: string): Promise<{ doc: TrialComponentDoc; metrics: Record<string, unknown>[] }> {
     const doc = nameOrArn.startsWith('arn:') ? await this.components.getByArn(nameOrArn) : await this.components.get(nameOrArn);
     if (!doc) throw notFound('Trial component', nameFromNameOrArn(nameOrArn));
     const metrics = (await this.metrics.summaries([doc.TrialComponentName])).get(doc.TrialComponentName) ?? [];
-    return { doc, parents: [], metrics };
+    return { doc, metrics };
   }
 
   async listTrialComponents(q: TimeRangeQuery & { ExperimentName?: string; TrialName?: string; SourceArn?: string }): Promise<{ TrialComponentSummaries: Record<string, unknown>[]; NextToken?: string }> {
