@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { KilnConfig } from './config.ts';
 import { LocalProcessExecutor } from './engine/jobs/executor.ts';
-import { TrainingJobs } from './engine/jobs/training-jobs.ts';
+import { TrainingJobs, type TrainingJobListener } from './engine/jobs/training-jobs.ts';
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
 import { LogStore } from './engine/logs/log-store.ts';
@@ -77,6 +77,31 @@ function buildServices(config: KilnConfig, objects: ObjectStore, metadata: Metad
   ];
 }
 
+/** Experiments and lineage, and the listeners through which jobs and endpoints feed them. */
+function buildTracking(config: KilnConfig, metadata: MetadataDb) {
+  const experiments = new Experiments({ db: metadata, region: config.region, accountId: config.accountId });
+  const lineage = new Lineage(metadata, config.region, config.accountId, {
+    byArn: async (arn) => {
+      const tc = await experiments.components.getByArn(arn);
+      return tc && { name: tc.TrialComponentName, sourceType: tc.Source?.SourceType };
+    },
+  });
+  const tracking = new TrainingJobTracking(experiments);
+  const trainingLineage = new TrainingJobLineage(lineage, (job) => experiments.arn('experiment-trial-component', trainingJobComponentName(job.TrainingJobName)));
+  const trainingListener: TrainingJobListener = {
+    // The trial component first: lineage associates with it.
+    async created(job) {
+      await tracking.created(job);
+      await trainingLineage.created(job);
+    },
+    async ended(job) {
+      await tracking.ended(job);
+      await trainingLineage.ended(job);
+    },
+  };
+  return { experiments, lineage, trainingListener, endpointListener: (models: HostingModels) => new EndpointLineage(lineage, models) };
+}
+
 export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const log = new Logger(config.logLevel, { service: 'kiln' });
   mkdirSync(config.dataDir, { recursive: true });
@@ -90,15 +115,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
-  const experiments = new Experiments({ db: metadata, region: config.region, accountId: config.accountId });
-  const lineage = new Lineage(metadata, config.region, config.accountId, {
-    byArn: async (arn) => {
-      const tc = await experiments.components.getByArn(arn);
-      return tc && { name: tc.TrialComponentName, sourceType: tc.Source?.SourceType };
-    },
-  });
-  const tracking = new TrainingJobTracking(experiments);
-  const trainingLineage = new TrainingJobLineage(lineage, (job) => experiments.arn('experiment-trial-component', trainingJobComponentName(job.TrainingJobName)));
+  const { experiments, lineage, trainingListener, endpointListener } = buildTracking(config, metadata);
   const training = new TrainingJobs({
     db: metadata,
     objects,
@@ -108,17 +125,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'training' }),
-    // The trial component first: lineage associates with it.
-    listener: {
-      created: async (job) => {
-        await tracking.created(job);
-        await trainingLineage.created(job);
-      },
-      ended: async (job) => {
-        await tracking.ended(job);
-        await trainingLineage.ended(job);
-      },
-    },
+    listener: trainingListener,
   });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended', { count: reconciled });
@@ -132,7 +139,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'hosting' }),
-    listener: new EndpointLineage(lineage, hostingModels),
+    listener: endpointListener(hostingModels),
   });
   const restored = await endpoints.restore();
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
