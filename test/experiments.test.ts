@@ -104,8 +104,14 @@ describe('experiments, runs, metrics and Search', () => {
       () => sm.send(new CreateTrialComponentCommand({ TrialComponentName: tc, DisplayName: runName, Tags: [{ Key: 'sagemaker:trial-component-source', Value: 'run' }] })),
       () => sm.send(new DescribeTrialComponentCommand({ TrialComponentName: tc })),
     );
-    const members = await sm.send(new ListTrialComponentsCommand({ TrialName: trial }));
-    if (!members.TrialComponentSummaries!.some((s) => s.TrialComponentName === tc)) {
+    // _TrialComponent._trial_component_is_associated_to_trial asks Search.
+    const associated = await sm.send(
+      new SearchCommand({
+        Resource: 'ExperimentTrialComponent',
+        SearchExpression: { Filters: [{ Name: 'TrialComponentName', Operator: 'Equals', Value: tc }, { Name: 'Parents.TrialName', Operator: 'Equals', Value: trial }] },
+      }),
+    );
+    if (!associated.Results!.length) {
       await sm.send(new AssociateTrialComponentCommand({ TrialComponentName: tc, TrialName: trial }));
     }
     await sm.send(new UpdateTrialComponentCommand({ TrialComponentName: tc, StartTime: new Date(), Status: { PrimaryStatus: 'InProgress', Message: 'Within a run context' } }));
@@ -234,7 +240,10 @@ for keras in runs:
     load_or_create(lambda: sm.create_trial(TrialName=trial, ExperimentName=exp), lambda: sm.describe_trial(TrialName=trial))
     load_or_create(lambda: sm.create_trial_component(TrialComponentName=tc, DisplayName=run, Tags=[{'Key': 'sagemaker:trial-component-source', 'Value': 'run'}]),
                    lambda: sm.describe_trial_component(TrialComponentName=tc))
-    sm.associate_trial_component(TrialComponentName=tc, TrialName=trial)
+    found = sm.search(Resource='ExperimentTrialComponent', SearchExpression={'Filters': [
+        {'Name': 'TrialComponentName', 'Operator': 'Equals', 'Value': tc}, {'Name': 'Parents.TrialName', 'Operator': 'Equals', 'Value': trial}]})
+    if not found['Results']:
+        sm.associate_trial_component(TrialComponentName=tc, TrialName=trial)
     sm.update_trial_component(TrialComponentName=tc, StartTime=datetime.datetime.now(datetime.timezone.utc), Status={'PrimaryStatus': 'InProgress'})
     sm.update_trial_component(TrialComponentName=tc, Parameters={'batch_size': {'NumberValue': keras['batchSize']}, 'epochs': {'NumberValue': 3}})
     key = 'trial-component-artifacts/%s/input_train.npy' % tc
