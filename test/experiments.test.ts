@@ -18,6 +18,7 @@ import {
   CreateModelCommand,
   DeleteEndpointCommand,
   DeleteExperimentCommand,
+  DescribeActionCommand,
   DescribeArtifactCommand,
   DescribeContextCommand,
   ListAssociationsCommand,
@@ -34,6 +35,7 @@ import {
   ListTrialsCommand,
   SageMakerClient,
   SearchCommand,
+  UpdateActionCommand,
   UpdateExperimentCommand,
   UpdateTrialComponentCommand,
   waitUntilTrainingJobCompletedOrStopped,
@@ -439,6 +441,10 @@ print(json.dumps({'rows': rows, 'missing': missing}))
       sm.send(new AddAssociationCommand({ SourceArn: ArtifactArn, DestinationArn: 'arn:aws:sagemaker:us-east-1:000000000000:context/nowhere' })),
       (e: Error) => e.name === 'ResourceNotFound',
     );
+    await sm.send(new UpdateActionCommand({ ActionName: 'clean-data', Status: 'Failed', Properties: { rows: '1200', owner: 'ml' }, PropertiesToRemove: [] }));
+    await sm.send(new UpdateActionCommand({ ActionName: 'clean-data', PropertiesToRemove: ['owner'] }));
+    const action = await sm.send(new DescribeActionCommand({ ActionName: 'clean-data' }));
+    assert.deepEqual([action.Status, action.Properties], ['Failed', { rows: '1200' }]);
     await assert.rejects(sm.send(new CreateActionCommand({ ActionName: 'clean-data', ActionType: 'DataProcessing', Source: { SourceUri: 'x' } })), (e: Error) => e.name === 'ValidationException' && /already exists/.test(e.message));
   });
 });

@@ -140,6 +140,26 @@ export class Lineage {
     return { page: page.map((d) => this.view(kind, d)), nextToken };
   }
 
+  async update(kind: LineageKind, key: string, patch: { ArtifactName?: string; Description?: string; Status?: string; Properties?: Record<string, string>; PropertiesToRemove?: string[] }): Promise<string> {
+    const { name } = await this.get(kind, key);
+    const both = Object.keys(patch.Properties ?? {}).filter((k) => patch.PropertiesToRemove?.includes(k));
+    if (both.length) throw new AwsError('ValidationException', `Property '${both[0]}' cannot be both updated and removed in one request.`);
+    const doc = await this.repos[kind].update(name, (d) => {
+      if (patch.ArtifactName !== undefined && kind === 'artifact') d.ArtifactName = patch.ArtifactName;
+      if (patch.Description !== undefined) d.Description = patch.Description;
+      if (patch.Status !== undefined) d.Status = patch.Status;
+      if (patch.Properties || patch.PropertiesToRemove) {
+        const properties = { ...d.Properties, ...patch.Properties };
+        for (const k of patch.PropertiesToRemove ?? []) delete properties[k];
+        if (Object.keys(properties).length > 30) throw new AwsError('ResourceLimitExceeded', `A lineage entity can have at most 30 properties; this update would give it ${Object.keys(properties).length}.`);
+        d.Properties = properties;
+      }
+      d.LastModifiedTime = new Date();
+      return d;
+    });
+    return doc!.arn;
+  }
+
   async delete(kind: LineageKind, key: string): Promise<string> {
     const doc = await this.get(kind, key);
     await this.repos[kind].delete(doc.name);

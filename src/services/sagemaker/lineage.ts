@@ -45,6 +45,10 @@ export class SageMakerLineageOperations {
     return { ArtifactArn: await this.lineage.delete('artifact', key) };
   }
 
+  async UpdateArtifact(input: OperationInput) {
+    return { ArtifactArn: await this.lineage.update('artifact', input.ArtifactArn, input) };
+  }
+
   // ---- actions
   async CreateAction(input: OperationInput) {
     return { ActionArn: await this.create('action', input, input.ActionName, input.ActionType) };
@@ -62,6 +66,10 @@ export class SageMakerLineageOperations {
     return { ActionArn: await this.lineage.delete('action', input.ActionName) };
   }
 
+  async UpdateAction(input: OperationInput) {
+    return { ActionArn: await this.lineage.update('action', input.ActionName, input) };
+  }
+
   // ---- contexts
   async CreateContext(input: OperationInput) {
     return { ContextArn: await this.create('context', input, input.ContextName, input.ContextType) };
@@ -77,6 +85,10 @@ export class SageMakerLineageOperations {
 
   async DeleteContext(input: OperationInput) {
     return { ContextArn: await this.lineage.delete('context', input.ContextName) };
+  }
+
+  async UpdateContext(input: OperationInput) {
+    return { ContextArn: await this.lineage.update('context', input.ContextName, input) };
   }
 
   // ---- associations and queries
