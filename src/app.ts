@@ -7,11 +7,16 @@ import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from './config.ts';
 import { LocalProcessExecutor } from './engine/jobs/executor.ts';
 import { ProcessingJobs } from './engine/jobs/processing-jobs.ts';
-import { TrainingJobs } from './engine/jobs/training-jobs.ts';
+import { TrainingJobs, type TrainingJobListener } from './engine/jobs/training-jobs.ts';
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
 import { TransformJobs } from './engine/transform/transform-jobs.ts';
 import { LogStore } from './engine/logs/log-store.ts';
+import { Experiments } from './engine/experiments/experiments.ts';
+import { SearchService } from './engine/experiments/search.ts';
+import { TrainingJobTracking, trainingJobComponentName } from './engine/experiments/training-job-tracking.ts';
+import { Lineage } from './engine/lineage/lineage.ts';
+import { EndpointLineage, TrainingJobLineage } from './engine/lineage/recorder.ts';
 import { AuditLog } from './iam/audit.ts';
 import { CredentialStore, loadOrCreateRootKey, type AccessKey } from './iam/credentials.ts';
 import { ConsoleApi } from './server/console/console-api.ts';
@@ -22,7 +27,12 @@ import { defineService, s3ResourceArn, type ServiceDefinition } from './services
 import { composeProviders } from './services/types.ts';
 import { LogsProvider, logsResourceArn } from './services/logs/provider.ts';
 import { S3Provider } from './services/s3/provider.ts';
+import { SageMakerExperimentOperations } from './services/sagemaker/experiments.ts';
 import { SageMakerHostingOperations } from './services/sagemaker/hosting.ts';
+import { SageMakerLineageOperations } from './services/sagemaker/lineage.ts';
+import { SageMakerMetricsProvider } from './services/sagemaker-metrics/provider.ts';
+import { metricSeriesRoute } from './services/sagemaker-metrics/series-route.ts';
+import { SageMakerSearchOperations } from './services/sagemaker/search.ts';
 import { SageMakerRuntimeProvider, runtimeValidationError } from './services/sagemaker-runtime/provider.ts';
 import { SageMakerProcessingOperations } from './services/sagemaker/processing.ts';
 import { SageMakerTagOperations } from './services/sagemaker/tags.ts';
@@ -60,6 +70,8 @@ interface Engines {
   models: HostingModels;
   endpoints: Endpoints;
   transforms: TransformJobs;
+  experiments: Experiments;
+  lineage: Lineage;
 }
 
 function buildServices(config: KilnConfig, objects: ObjectStore, metadata: MetadataDb, engines: Engines): ServiceDefinition[] {
@@ -72,6 +84,9 @@ function buildServices(config: KilnConfig, objects: ObjectStore, metadata: Metad
     new SageMakerProcessingOperations(engines.processing, tags),
     new SageMakerHostingOperations(engines.models, engines.endpoints, tags),
     new SageMakerTransformOperations(engines.transforms, tags),
+    new SageMakerExperimentOperations(engines.experiments, tags),
+    new SageMakerSearchOperations(new SearchService(metadata, engines.experiments, engines.training.repo)),
+    new SageMakerLineageOperations(engines.lineage, tags),
   );
   return [
     defineService({ id: 's3', modelUid: 's3-2006-03-01', provider: new S3Provider(objects, config.accountId), resourceArn: s3ResourceArn }),
@@ -79,9 +94,34 @@ function buildServices(config: KilnConfig, objects: ObjectStore, metadata: Metad
     defineService({ id: 'sagemaker', modelUid: 'sagemaker-2017-07-24', botocoreName: 'sagemaker', provider: sagemaker, resourceArn: () => `${arnBase('sagemaker')}:*` }),
     defineService({ id: 'sagemaker-runtime', modelUid: 'runtime.sagemaker-2017-05-13', botocoreName: 'sagemaker-runtime', iamPrefix: 'sagemaker', provider: new SageMakerRuntimeProvider(engines.endpoints), validationError: runtimeValidationError }),
     defineService({ id: 'sagemaker-featurestore-runtime', modelUid: 'sagemaker-featurestore-runtime-2020-07-01', botocoreName: 'sagemaker-featurestore-runtime', iamPrefix: 'sagemaker', provider: {} }),
-    defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: {} }),
+    defineService({ id: 'sagemaker-metrics', modelUid: 'sagemaker-metrics-2022-09-30', botocoreName: 'sagemaker-metrics', iamPrefix: 'sagemaker', provider: new SageMakerMetricsProvider(engines.experiments) }),
     defineService({ id: 'logs', modelUid: 'logs-2014-03-28', botocoreName: 'logs', provider: new LogsProvider(LogStore.for(metadata, config), new TagRepository(metadata)), resourceArn: logsResourceArn }),
   ];
+}
+
+/** Experiments and lineage, and the listeners through which jobs and endpoints feed them. */
+function buildTracking(config: KilnConfig, metadata: MetadataDb) {
+  const experiments = new Experiments({ db: metadata, region: config.region, accountId: config.accountId });
+  const lineage = new Lineage(metadata, config.region, config.accountId, {
+    byArn: async (arn) => {
+      const tc = await experiments.components.getByArn(arn);
+      return tc && { name: tc.TrialComponentName, sourceType: tc.Source?.SourceType };
+    },
+  });
+  const tracking = new TrainingJobTracking(experiments);
+  const trainingLineage = new TrainingJobLineage(lineage, (job) => experiments.arn('experiment-trial-component', trainingJobComponentName(job.TrainingJobName)));
+  const trainingListener: TrainingJobListener = {
+    // The trial component first: lineage associates with it.
+    async created(job) {
+      await tracking.created(job);
+      await trainingLineage.created(job);
+    },
+    async ended(job) {
+      await tracking.ended(job);
+      await trainingLineage.ended(job);
+    },
+  };
+  return { experiments, lineage, trainingListener, endpointListener: (models: HostingModels) => new EndpointLineage(lineage, models) };
 }
 
 export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
@@ -97,6 +137,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
+  const { experiments, lineage, trainingListener, endpointListener } = buildTracking(config, metadata);
   const jobDeps = {
     db: metadata,
     objects,
@@ -106,7 +147,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
   };
-  const training = new TrainingJobs({ ...jobDeps, log: log.child({ component: 'training' }) });
+  const training = new TrainingJobs({ ...jobDeps, log: log.child({ component: 'training' }), listener: trainingListener });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended or resumed', { count: reconciled });
   const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }) });
@@ -122,6 +163,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'hosting' }),
+    listener: endpointListener(hostingModels),
   });
   const restored = await endpoints.restore();
   if (restored) log.info('endpoints from a previous server are being brought back', { count: restored });
@@ -137,9 +179,10 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   });
   const endedTransforms = await transforms.reconcile();
   if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });
-  const services = buildServices(config, objects, metadata, { training, processing, models: hostingModels, endpoints, transforms });
+  const services = buildServices(config, objects, metadata, { training, processing, models: hostingModels, endpoints, transforms, experiments, lineage });
   const startedAt = Date.now();
-  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }) });
+  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }), experiments });
+  const metricSeries = metricSeriesRoute(experiments, credentials);
 
   const handle = createEdge({
     config,
@@ -161,7 +204,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
         res.end(req.method === 'HEAD' ? undefined : body);
         return true;
       }
-      return studio.handle(req, res, url);
+      return (await metricSeries(req, res, url)) || studio.handle(req, res, url);
     },
     browser: (req, res, url) => serveStatic(UI_DIST, req, res, url.pathname),
   });

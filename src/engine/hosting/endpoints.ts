@@ -147,6 +147,8 @@ export interface EndpointsDeps {
   invocationTimeoutMs?: number;
   /** Models kept loaded per multi-model instance. */
   modelCacheSize?: number;
+  /** Told when an endpoint is created (lineage). */
+  listener?: { created(endpoint: { EndpointName: string; EndpointArn: string }, configName: string): Promise<void> };
 }
 
 const MAX_TARGETS_REMEMBERED = 1024;
@@ -192,6 +194,7 @@ export class Endpoints {
       _kiln: { pending: spec },
     };
     if (!(await this.repo.insert(doc))) throw new AwsError('ValidationException', `Cannot create already existing endpoint "${arn}".`);
+    await this.deps.listener?.created(doc, configName).catch((e) => this.deps.log.error('endpoint listener failed', { endpoint: name, error: String((e as Error)?.stack ?? e) }));
     this.background(name, () => this.runCreate(name));
     return { EndpointArn: arn };
   }

@@ -50,6 +50,13 @@ export interface TrainingJobsDeps {
   stopGraceMs?: number;
   /** How often /opt/ml/checkpoints is uploaded while a job runs (KILN_CHECKPOINT_SYNC_MS, default 1 s). */
   checkpointSyncMs?: number;
+  /** Told when a job is created and when it ends (experiment tracking, lineage). */
+  listener?: TrainingJobListener;
+}
+
+export interface TrainingJobListener {
+  created(job: TrainingJobDoc): Promise<void>;
+  ended(job: TrainingJobDoc): Promise<void>;
 }
 
 interface ActiveRun {
@@ -162,6 +169,7 @@ export class TrainingJobs {
       const existing = await this.repo.get(name);
       throw new AwsError('ResourceInUse', `Training job names must be unique within an AWS account and region, and a training job with this name already exists (${existing?.TrainingJobArn ?? arn})`);
     }
+    await this.notify('created', doc);
     this.launch(name);
     return { TrainingJobArn: arn };
   }
@@ -238,15 +246,18 @@ export class TrainingJobs {
         if (resumed?.TrainingJobStatus === 'InProgress') {
           this.deps.log.warn('interrupted spot training job resumes from its last checkpoint', { job: doc.TrainingJobName });
           this.launch(doc.TrainingJobName);
+        } else if (resumed && !ACTIVE_STATUSES.includes(resumed.TrainingJobStatus)) {
+          await this.notify('ended', resumed);
         }
         continue;
       }
-      await this.repo.update(doc.TrainingJobName, (d) => {
+      const ended = await this.repo.update(doc.TrainingJobName, (d) => {
         if (!ACTIVE_STATUSES.includes(d.TrainingJobStatus)) return undefined;
         const now = new Date();
         if (d.TrainingJobStatus === 'Stopping') return finish(d, 'Stopped', 'Stopped', now);
         return finish(d, 'Failed', 'Failed', now, 'InternalServerError: The Kiln server stopped while this training job was running, so the job was ended. Start it again with a new name.');
       });
+      if (ended && !ACTIVE_STATUSES.includes(ended.TrainingJobStatus)) await this.notify('ended', ended);
       this.deps.log.warn('training job ended by restart reconciliation', { job: doc.TrainingJobName, status: doc.TrainingJobStatus });
     }
     return stale.length;
@@ -424,12 +435,21 @@ export class TrainingJobs {
     }
 
     const finalMetrics = collector?.final() ?? [];
-    await this.repo.update(name, (d) => {
+    const ended = await this.repo.update(name, (d) => {
       if (finalMetrics.length) d.FinalMetricDataList = finalMetrics;
       // A stop that raced a successful finish still ends Stopped, as the user asked.
       const status = outcome.status === 'Completed' && d.TrainingJobStatus === 'Stopping' ? 'Stopped' : outcome.status;
       return finish(d, status, status === 'Stopped' ? 'Stopped' : outcome.secondary, new Date(), outcome.reason ? failureReason(outcome.reason) : undefined);
     });
+    if (ended) await this.notify('ended', ended);
+  }
+
+  private async notify(event: keyof TrainingJobListener, doc: TrainingJobDoc): Promise<void> {
+    try {
+      await this.deps.listener?.[event](doc);
+    } catch (e) {
+      this.deps.log.error(`training job listener failed on ${event}`, { job: doc.TrainingJobName, error: String((e as Error)?.stack ?? e) });
+    }
   }
 
   /** CheckpointConfig: what a previous run (or a resumed spot job) left in S3 goes into /opt/ml/checkpoints first. */

@@ -49,6 +49,8 @@ export function fromJson(model: ApiModel, shape: Shape, value: unknown, at: stri
       return typeof value === 'number' && Number.isInteger(value) ? value : wrong();
     case 'float':
     case 'double':
+      // The JSON protocols spell the non-finite doubles as strings.
+      if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return Number(value);
       return typeof value === 'number' ? value : wrong();
     case 'boolean':
       return typeof value === 'boolean' ? value : wrong();

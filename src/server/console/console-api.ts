@@ -7,6 +7,7 @@
  *   POST   api/<service>/<Operation>     any operation of a Kiln service, JSON in and out
  *   GET    objects/<bucket>/<key>        download an object
  *   PUT    objects/<bucket>/<key>        upload an object (the request body)
+ *   GET    experiments/trial-components/<name>/metrics[?metricName=]   a run's full metric series
  *
  * Operations run through the same providers, validation and authorization as signed AWS
  * requests, as the signed-in principal. Calls other than sign-in need the session cookie
@@ -17,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { authorize } from '../../iam/authorize.ts';
 import type { CredentialStore } from '../../iam/credentials.ts';
 import type { Principal } from '../../iam/principal.ts';
+import type { Experiments } from '../../engine/experiments/experiments.ts';
 import type { ServiceDefinition } from '../../services/registry.ts';
 import { handlerFor, type RequestContext } from '../../services/types.ts';
 import { AwsError, Errors, isAwsError } from '../errors.ts';
@@ -31,6 +33,7 @@ export interface ConsoleDeps {
   region: string;
   accountId: string;
   log: Logger;
+  experiments: Experiments;
 }
 
 const PREFIX = '/_kiln/console/';
@@ -72,6 +75,7 @@ export class ConsoleApi {
       if (route === 'session') await this.session(req, res);
       else if (route.startsWith('api/') && req.method === 'POST') await this.call(req, res, route.slice(4));
       else if (route.startsWith('objects/')) await this.object(req, res, route.slice(8));
+      else if (route.startsWith('experiments/trial-components/') && route.endsWith('/metrics') && req.method === 'GET') await this.metricSeries(req, res, route, url);
       else return false;
     } catch (e) {
       if (!res.headersSent) sendError(res, e, this.deps.log);
@@ -168,6 +172,24 @@ export class ConsoleApi {
     }
     // Payloads (InvokeEndpoint's answer) go to the browser as text.
     sendJson(res, 200, Buffer.isBuffer(output?.Body) ? { ...output, Body: output.Body.toString('utf8') } : output);
+  }
+
+  /** What SageMaker's API cannot give (it keeps only summaries): every point of a run's metrics, for charts. */
+  private async metricSeries(req: IncomingMessage, res: ServerResponse, route: string, url: URL): Promise<void> {
+    const principal = this.principal(req);
+    let name: string;
+    try {
+      name = decodeURIComponent(route.slice('experiments/trial-components/'.length, -'/metrics'.length));
+    } catch {
+      throw new AwsError('ValidationException', 'The trial component name in the path is not valid.', 400);
+    }
+    const { doc } = await this.deps.experiments.describeTrialComponent(name);
+    authorize(principal, 'sagemaker:DescribeTrialComponent', doc.TrialComponentArn);
+    const series = await this.deps.experiments.metrics.series(doc.TrialComponentName, url.searchParams.get('metricName') ?? undefined);
+    sendJson(res, 200, {
+      TrialComponentName: doc.TrialComponentName,
+      Metrics: series.map((s) => ({ ...s, Points: s.Points.map((p) => ({ ...p, Timestamp: p.Timestamp.getTime() / 1000 })) })),
+    });
   }
 
   private async object(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {

@@ -85,4 +85,58 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sagemaker_resources_created').on('sagemaker_resources').columns(['kind', 'creation_time']).execute();
     },
   },
+  '0004_experiments': {
+    async up(db: Kysely<unknown>) {
+      // Which trials hold which trial components (the experiment is the trial's, repeated so
+      // Parents and ListTrialComponents(ExperimentName) need no join).
+      await db.schema
+        .createTable('trial_component_associations')
+        .addColumn('trial_name', 'varchar(120)', (c) => c.notNull())
+        .addColumn('trial_component_name', 'varchar(120)', (c) => c.notNull())
+        .addColumn('experiment_name', 'varchar(120)', (c) => c.notNull())
+        .addColumn('associated_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('trial_component_associations_pk', ['trial_name', 'trial_component_name'])
+        .execute();
+      await db.schema.createIndex('trial_component_associations_component').on('trial_component_associations').column('trial_component_name').execute();
+      await db.schema.createIndex('trial_component_associations_experiment').on('trial_component_associations').column('experiment_name').execute();
+      // Every BatchPutMetrics point, read back in time order per metric for charts.
+      await db.schema
+        .createTable('metric_points')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('trial_component_name', 'varchar(120)', (c) => c.notNull())
+        .addColumn('metric_name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('timestamp', 'double precision', (c) => c.notNull())
+        .addColumn('step', 'integer')
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('metric_points_series').on('metric_points').columns(['trial_component_name', 'metric_name', 'timestamp', 'id']).execute();
+      // Running statistics per (trial component, metric), merged at ingestion so
+      // DescribeTrialComponent and Search never scan points. mean/m2 are Welford's.
+      await db.schema
+        .createTable('metric_summaries')
+        .addColumn('trial_component_name', 'varchar(120)', (c) => c.notNull())
+        .addColumn('metric_name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('source_arn', 'varchar(2048)')
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('mean', 'double precision', (c) => c.notNull())
+        .addColumn('m2', 'double precision', (c) => c.notNull())
+        .addColumn('min', 'double precision', (c) => c.notNull())
+        .addColumn('max', 'double precision', (c) => c.notNull())
+        .addColumn('last', 'double precision', (c) => c.notNull())
+        .addColumn('last_timestamp', 'double precision', (c) => c.notNull())
+        .addColumn('last_step', 'integer')
+        .addPrimaryKeyConstraint('metric_summaries_pk', ['trial_component_name', 'metric_name'])
+        .execute();
+      // Lineage edges between artifacts, actions, contexts and trial components, by ARN.
+      await db.schema
+        .createTable('lineage_associations')
+        .addColumn('source_arn', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('destination_arn', 'varchar(2048)', (c) => c.notNull())
+        .addColumn('association_type', 'varchar(32)')
+        .addColumn('creation_time', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('lineage_associations_pk', ['source_arn', 'destination_arn'])
+        .execute();
+      await db.schema.createIndex('lineage_associations_destination').on('lineage_associations').column('destination_arn').execute();
+    },
+  },
 };

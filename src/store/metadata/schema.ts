@@ -58,7 +58,50 @@ export interface LogEventTable {
   message: string;
 }
 
+export interface TrialComponentAssociationTable {
+  trial_name: string;
+  trial_component_name: string;
+  experiment_name: string;
+  associated_time: number;
+}
+
+export interface MetricPointTable {
+  id: Generated<number>;
+  trial_component_name: string;
+  metric_name: string;
+  /** Epoch milliseconds (fractions kept). */
+  timestamp: number;
+  step: number | null;
+  value: number;
+}
+
+export interface MetricSummaryTable {
+  trial_component_name: string;
+  metric_name: string;
+  source_arn: string | null;
+  count: number;
+  mean: number;
+  /** Sum of squared deviations from the mean (Welford), for the standard deviation. */
+  m2: number;
+  min: number;
+  max: number;
+  last: number;
+  last_timestamp: number;
+  last_step: number | null;
+}
+
+export interface LineageAssociationTable {
+  source_arn: string;
+  destination_arn: string;
+  association_type: string | null;
+  creation_time: number;
+}
+
 export interface MetadataSchema {
+  trial_component_associations: TrialComponentAssociationTable;
+  metric_points: MetricPointTable;
+  metric_summaries: MetricSummaryTable;
+  lineage_associations: LineageAssociationTable;
   log_groups: LogGroupTable;
   log_streams: LogStreamTable;
   log_events: LogEventTable;
