@@ -3,7 +3,7 @@
  * real server: sign in, upload data, follow a training job started through the SDK, invoke an
  * endpoint from the invoke panel, clean up. Screenshots of each page go to test-artifacts/ui/.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,8 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   CreateEndpointCommand,
+  AssociateTrialComponentCommand,
   CreateEndpointConfigCommand,
+  CreateExperimentCommand,
   CreateModelCommand,
+  CreateTrialCommand,
+  CreateTrialComponentCommand,
   CreateTrainingJobCommand,
   DescribeEndpointCommand,
   DescribeTrainingJobCommand,
@@ -23,6 +27,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { startTestKiln, type TestKiln } from './helpers/kiln.ts';
+import { MetricsClient } from './helpers/metrics-client.ts';
 import { CHURN_XGBOOST } from './helpers/shared-data.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,6 +40,7 @@ describe('Kiln Studio in a browser', () => {
   let sm: SageMakerClient;
   let browser: Browser;
   let page: Page;
+  const pageErrors: string[] = [];
   const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
   before(async () => {
@@ -49,6 +55,11 @@ describe('Kiln Studio in a browser', () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('dialog', (d) => void d.accept());
+    // Script errors in the page fail the test that caused them, with the message.
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  });
+  afterEach(() => {
+    assert.deepEqual(pageErrors.splice(0), [], 'no script errors in the page');
   });
   after(async () => {
     await browser?.close();
@@ -136,6 +147,33 @@ describe('Kiln Studio in a browser', () => {
     await page.getByRole('button', { name: 'Invoke' }).click();
     await page.locator('.error pre', { hasText: /Received client error \(415\)/ }).waitFor();
     await shot('endpoint-invoke');
+  });
+
+  test('Experiments: two runs logged as the SDK\'s Run logs them, compared in a bar and a line chart', async () => {
+    const metrics = new MetricsClient({ endpoint: k.endpoint, region: k.region, credentials: k.credentials });
+    await sm.send(new CreateExperimentCommand({ ExperimentName: 'keras-studio' }));
+    await sm.send(new CreateTrialCommand({ TrialName: 'Default-Run-Group-keras-studio', ExperimentName: 'keras-studio' }));
+    for (const [run, batch] of [['batch-10', 10], ['batch-20', 20]] as const) {
+      const name = `keras-studio-${run}`;
+      await sm.send(new CreateTrialComponentCommand({ TrialComponentName: name, DisplayName: run, Status: { PrimaryStatus: 'Completed' }, Parameters: { batch_size: { NumberValue: batch }, epochs: { NumberValue: 3 } } }));
+      await sm.send(new AssociateTrialComponentCommand({ TrialComponentName: name, TrialName: 'Default-Run-Group-keras-studio' }));
+      const points = [0, 1, 2].map((step) => ({ MetricName: 'val_loss', Step: step, Value: 1 / (step + 1) + batch / 100, Timestamp: new Date(Date.now() + step * 1000) }));
+      const put = await metrics.batchPutMetrics(name, points);
+      assert.equal(put.status, 200, JSON.stringify(put.body));
+    }
+    metrics.close();
+    await page.goto(`${k.endpoint}/#/experiments`);
+    await page.getByRole('link', { name: 'keras-studio' }).click();
+    await page.getByText('batch-10', { exact: true }).waitFor();
+    await page.getByText('batch-20', { exact: true }).waitFor();
+    await page.getByLabel('compare batch-10').check();
+    await page.getByLabel('compare batch-20').check();
+    await page.getByRole('img', { name: 'compare bar chart' }).locator('canvas').waitFor();
+    await page.getByRole('img', { name: 'compare line chart' }).locator('canvas').waitFor();
+    // The series behind the line chart, as the console serves it to the page.
+    const series = await page.evaluate(() => fetch('/_kiln/console/experiments/trial-components/keras-studio-batch-20/metrics', { headers: { 'x-kiln-console': '1' } }).then((r) => r.json()));
+    assert.deepEqual(series.Metrics[0].Points.map((p: { Step: number; Value: number }) => [p.Step, p.Value]), [[0, 1.2], [1, 0.7], [2, 1 / 3 + 0.2]]);
+    await shot('experiment-compare');
   });
 
   test('Home lists what runs, and the clean-up view deletes what is picked', async () => {

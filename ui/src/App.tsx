@@ -8,11 +8,13 @@ import { TrainingJobs, TrainingJob } from './pages/Training';
 import { Endpoints, Endpoint } from './pages/Endpoints';
 import { Models } from './pages/Models';
 import { TransformJobs, TransformJob } from './pages/Transforms';
+import { Experiments, Experiment } from './pages/Experiments';
 
 const NAV: [string, string][] = [
   ['', 'Home'],
   ['storage', 'Storage'],
   ['training', 'Training jobs'],
+  ['experiments', 'Experiments'],
   ['models', 'Models'],
   ['endpoints', 'Endpoints'],
   ['transforms', 'Batch transforms'],
@@ -27,6 +29,8 @@ function Page({ route }: { route: string[] }) {
       return <Storage bucket={name} prefix={rest.join('/')} />;
     case 'training':
       return name ? <TrainingJob name={name} /> : <TrainingJobs />;
+    case 'experiments':
+      return name ? <Experiment name={name} /> : <Experiments />;
     case 'models':
       return <Models />;
     case 'endpoints':

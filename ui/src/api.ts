@@ -36,6 +36,12 @@ export const api = {
     return fetch(`/_kiln/console/api/${service}/${operation}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(input) }).then((r) => json<T>(r));
   },
 
+  /** The full time series of a trial component's metrics (Kiln's own route; SageMaker keeps only summaries). */
+  metricSeries(trialComponent: string, metricName?: string): Promise<any> {
+    const q = metricName ? `?metricName=${encodeURIComponent(metricName)}` : '';
+    return fetch(`/_kiln/console/experiments/trial-components/${encodeURIComponent(trialComponent)}/metrics${q}`, { headers: HEADERS }).then((r) => json(r));
+  },
+
   objectUrl: (bucket: string, key: string) => `/_kiln/console/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
 
   upload(bucket: string, key: string, file: Blob): Promise<unknown> {
