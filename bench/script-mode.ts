@@ -3,7 +3,9 @@
  * course's wine-quality job (scikit-learn random forest, --estimators 20) from
  * CreateTrainingJob to Completed, its endpoint from CreateEndpoint to InService, and
  * InvokeEndpoint latency through the course's own handlers (sequential, BENCH_INVOCATIONS).
- * The anchor: the same train.py run directly with the same interpreter.
+ * The anchors: the same train.py run directly with the same interpreter; for the overhead
+ * before user code runs, CreateTrainingJob → the first line of a script (it prints the
+ * time); for serving, the same invocation loop against the built-in XGBoost runtime.
  *
  *   node --import tsx bench/script-mode.ts
  */
@@ -25,7 +27,8 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { spawnKiln } from '../test/helpers/child-server.ts';
 import { sdkHyperparameters, sourceTarball } from '../test/helpers/script-mode.ts';
-import { WINE_QUALITY } from '../test/helpers/shared-data.ts';
+import { CHURN_XGBOOST, WINE_QUALITY } from '../test/helpers/shared-data.ts';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 200);
@@ -108,7 +111,72 @@ try {
     latencies.push(performance.now() - i0);
     output = Buffer.from(r.Body!).toString();
   }
+
+  // Create → the first line of user code: a script whose first statement prints the time.
+  await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'first/sourcedir.tar.gz', Body: await sourceTarball({ 'first.py': 'import time\nprint("KILN_FIRST_LINE", time.time())\n' }) }));
+  const wait = async (name: string) => {
+    for (;;) {
+      const d = await sm.send(new DescribeTrainingJobCommand({ TrainingJobName: name }));
+      if (d.TrainingJobStatus !== 'InProgress') return d;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const firstLineMs: number[] = [];
+  const logs = new CloudWatchLogsClient({ endpoint: kiln.url, region: 'us-east-1', credentials });
+  for (let i = 0; i < 5; i++) {
+    const name = `first-line-${i}`;
+    const created = Date.now();
+    await sm.send(
+      new CreateTrainingJobCommand({
+        TrainingJobName: name,
+        AlgorithmSpecification: { TrainingImage: IMAGE, TrainingInputMode: 'File' },
+        RoleArn: 'arn:aws:iam::000000000000:role/bench',
+        HyperParameters: sdkHyperparameters({}, 'first.py', 's3://bench/first/sourcedir.tar.gz'),
+        InputDataConfig: [{ ChannelName: 'train', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bench/wine/train' } } }],
+        OutputDataConfig: { S3OutputPath: 's3://bench/out' },
+        ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 5 },
+        StoppingCondition: { MaxRuntimeInSeconds: 600 },
+      }),
+    );
+    const done = await wait(name);
+    if (done.TrainingJobStatus !== 'Completed') throw new Error(`${name}: ${done.TrainingJobStatus} ${done.FailureReason ?? ''}`);
+    const events = await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/sagemaker/TrainingJobs', logStreamNamePrefix: `${name}/`, filterPattern: 'KILN_FIRST_LINE' }));
+    const printed = Number(/KILN_FIRST_LINE ([\d.]+)/.exec(events.events?.[0]?.message ?? '')?.[1]);
+    firstLineMs.push(printed * 1000 - created);
+  }
+  logs.destroy();
+
+  // The built-in runtime, invoked the same way: Kiln's XGBoost trained on churn, one CSV row per call.
+  await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'churn/train.csv', Body: readFileSync(path.join(CHURN_XGBOOST, 'train.csv')) }));
+  await sm.send(
+    new CreateTrainingJobCommand({
+      TrainingJobName: 'churn-builtin',
+      AlgorithmSpecification: { TrainingImage: 'kiln/xgboost:1.7-1', TrainingInputMode: 'File' },
+      RoleArn: 'arn:aws:iam::000000000000:role/bench',
+      HyperParameters: { objective: 'binary:logistic', num_round: '50', max_depth: '5' },
+      InputDataConfig: [{ ChannelName: 'train', ContentType: 'text/csv', DataSource: { S3DataSource: { S3DataType: 'S3Prefix', S3Uri: 's3://bench/churn/' } } }],
+      OutputDataConfig: { S3OutputPath: 's3://bench/out' },
+      ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 5 },
+      StoppingCondition: { MaxRuntimeInSeconds: 600 },
+    }),
+  );
+  const churn = await wait('churn-builtin');
+  await sm.send(new CreateModelCommand({ ModelName: 'churn-builtin', ExecutionRoleArn: 'arn:aws:iam::000000000000:role/bench', PrimaryContainer: { Image: 'kiln/xgboost:1.7-1', ModelDataUrl: churn.ModelArtifacts!.S3ModelArtifacts } }));
+  await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'churn-builtin', ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'churn-builtin', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+  await sm.send(new CreateEndpointCommand({ EndpointName: 'churn-builtin', EndpointConfigName: 'churn-builtin' }));
+  while ((await sm.send(new DescribeEndpointCommand({ EndpointName: 'churn-builtin' }))).EndpointStatus === 'Creating') await new Promise((r) => setTimeout(r, 10));
+  const row = readFileSync(path.join(CHURN_XGBOOST, 'test.csv'), 'utf8').split('\n')[0]!;
+  const builtin: number[] = [];
+  for (let i = 0; i < INVOCATIONS; i++) {
+    const i0 = performance.now();
+    await rt.send(new InvokeEndpointCommand({ EndpointName: 'churn-builtin', ContentType: 'text/csv', Body: row }));
+    builtin.push(performance.now() - i0);
+  }
+
   const result = {
+    createToFirstLineOfUserCodeMs: { median: Math.round(percentile(firstLineMs, 0.5)), all: firstLineMs.map(Math.round) },
+    builtinInvokeMsP50: Number(percentile(builtin, 0.5).toFixed(2)),
+    builtinInvokeMsP99: Number(percentile(builtin, 0.99).toFixed(2)),
     trainScriptDirectMs: Math.round(directMs),
     createTrainingJobToCompletedMs: Math.round(trainingMs),
     trainingTimeInSeconds: job.TrainingTimeInSeconds,
@@ -119,6 +187,7 @@ try {
     output,
     node: process.version,
     cpus: os.availableParallelism(),
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(path.join(here, 'results'), { recursive: true });
