@@ -58,7 +58,34 @@ export interface LogEventTable {
   message: string;
 }
 
+export interface DataFlowTable {
+  name: string;
+  /** The flow document (JSON). */
+  doc: string;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DataFlowRunTable {
+  id: string;
+  flow_name: string;
+  status: string;
+  created_at: number;
+  /** The run record (JSON): status, timings, outputs, log lines, failure reason. */
+  doc: string;
+}
+
+export interface DataCatalogTableTable {
+  name: string;
+  doc: string;
+  created_at: number;
+}
+
 export interface MetadataSchema {
+  data_flows: DataFlowTable;
+  data_flow_runs: DataFlowRunTable;
+  data_catalog_tables: DataCatalogTableTable;
   log_groups: LogGroupTable;
   log_streams: LogStreamTable;
   log_events: LogEventTable;
