@@ -41,6 +41,9 @@ export interface Preview {
   rowCount: number;
 }
 
+/** Transforms whose work happens outside DuckDB. */
+const NOT_SQL = new Set(['custom_javascript', 'custom_python']);
+
 export const tableOf = (ref: string): string => {
   const { node, output } = parseInputRef(ref);
   return output ? `n_${node}__${output}` : `n_${node}`;
@@ -123,12 +126,35 @@ export class FlowSession {
       throw new FlowError(`node '${id}': feature groups are not part of Kiln yet; write to S3 instead`, 400, 'NotImplemented');
     }
     const spec = destinationSpec(params, input.columns.map((c) => c.name));
-    this.script.push({ node: id, sql: [copyStatement(input.table, `{{output:${id}}}`, spec)] });
     try {
       return await writeDestination(this.duck, this.deps.objects, input.table, spec, this.deps.scratchDir);
     } catch (e) {
       throw this.nodeError(node, e);
     }
+  }
+
+  /**
+   * The statements that reproduce the flow's destinations (or every table node when it has
+   * none), with placeholders for inputs and outputs. Custom JavaScript and Python transforms run
+   * outside DuckDB, so a flow with one cannot be exported as SQL.
+   */
+  async scriptSteps(): Promise<ScriptStep[]> {
+    const dests = this.destinations();
+    const targets = dests.length ? dests.map((d) => d.id) : this.flow.nodes.filter((n) => n.type === 'source' || n.type === 'transform').map((n) => n.id);
+    const needed = new Set<string>();
+    for (const t of targets) for (const n of ancestorsOf(this.flow.nodes, t)) needed.add(n.id);
+    const outside = this.flow.nodes.filter((n) => needed.has(n.id) && NOT_SQL.has(n.operator));
+    if (outside.length) throw new FlowError(`node(s) ${outside.map((n) => `'${n.id}' (${n.operator})`).join(', ')} run outside DuckDB and cannot be exported as a SQL script`, 400, 'NotExportable');
+    for (const n of this.flow.nodes) if (needed.has(n.id)) await this.materialize(n);
+    const steps = this.script.filter((s) => needed.has(s.node));
+    for (const d of dests) {
+      const input = await this.relation(d.inputs![0]!);
+      if (d.operator !== 's3') throw new FlowError(`destination '${d.id}' (${d.operator}) cannot be exported as a SQL script`, 400, 'NotExportable');
+      const spec = destinationSpec(new Params(d, input.columns), input.columns.map((c) => c.name));
+      const target = `{{output:${d.id}:${spec.format}:${spec.partitionBy.length ? 'folder' : 'file'}}}`;
+      steps.push({ node: d.id, sql: [copyStatement(input.table, target, spec)] });
+    }
+    return steps;
   }
 
   destinations(): FlowNode[] {
