@@ -14,8 +14,8 @@ export const FLOW_USAGE = `Data flows (the REST API under /_kiln/api, signed wit
   kiln flow add-node <name> (--json '<node>' | --file <node.json>)
   kiln flow set-node <name> <node> (--json '<node>' | --file <node.json>)
   kiln flow remove-node <name> <node>
-  kiln flow preview <name> [<node>] [--limit N] [--json]   first rows after a node
-  kiln flow analyze <name> <node> [--json]         run an analysis node
+  kiln flow preview <name> [<node>] [--limit N] [--output json]   first rows after a node
+  kiln flow analyze <name> <node> [--output json]  run an analysis node (json: with its chart spec)
   kiln flow run <name> [--wait] [--destination <node>]…   write the flow's destinations to S3
   kiln flow runs <name>                            list the flow's runs
   kiln flow run-status <run-id>
@@ -31,7 +31,7 @@ interface Parsed {
   flags: Set<string>;
 }
 
-const FLAGS = new Set(['wait', 'json']);
+const FLAGS = new Set(['wait']);
 
 function parse(args: string[]): Parsed {
   const positional: string[] = [];
@@ -147,14 +147,14 @@ async function flowCommand(sub: string | undefined, p: Parsed): Promise<void> {
       const body: Record<string, unknown> = { limit: Number(one(p, 'limit') ?? 10) };
       if (p.positional[2]) body.node = p.positional[2];
       const r = await api.request<{ node: string; rowCount: number; columns: { name: string; type: string }[]; rows: Record<string, unknown>[] }>('POST', `/_kiln/api/flows/${enc(need(p, 1, 'name'))}/preview`, body);
-      if (p.flags.has('json')) return out(r);
+      if (one(p, 'output') === 'json') return out(r);
       console.log(`${r.node}: ${r.rowCount} rows × ${r.columns.length} columns`);
       printTable(r.columns, r.rows);
       return;
     }
     case 'analyze': {
       const r = await api.request<{ data: Record<string, unknown> }>('POST', `/_kiln/api/flows/${enc(need(p, 1, 'name'))}/analyses/${enc(need(p, 2, 'node'))}`);
-      return out(p.flags.has('json') ? r : r.data);
+      return out(one(p, 'output') === 'json' ? r : r.data);
     }
     case 'run': {
       const name = need(p, 1, 'name');

@@ -17,3 +17,4 @@ function locate(): string {
 
 export const SHARED_DATA = locate();
 export const CHURN_XGBOOST = path.join(SHARED_DATA, 'churn-xgboost');
+export const HOTEL_BOOKINGS = path.join(SHARED_DATA, 'hotel-bookings', 'hotel_bookings.csv');
