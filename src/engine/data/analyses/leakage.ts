@@ -65,39 +65,43 @@ function bucketExpr(c: Column, table: string): string {
   return `CASE WHEN ${text} IN (SELECT ${text} FROM ${ident(table)} GROUP BY 1 ORDER BY count(*) DESC LIMIT 100) THEN ${text} ELSE '(other)' END`;
 }
 
-/** Scores features on `table` (a sample is fine) against the target. */
+/**
+ * Scores features on `table` (a sample is fine) against the target, all features in one query:
+ * the buckets of every feature are unpivoted into (feature, bucket, y, fold) rows.
+ */
 export async function scoreFeatures(ctx: CompileContext, table: string, features: Column[], target: TargetInfo): Promise<FeatureScore[]> {
+  if (features.length === 0) return [];
   const t = ident(table);
-  const y = targetExpr(target);
   const multi = target.problemType === 'classification' && target.classes.length > 2;
   const metric: FeatureScore['metric'] = target.problemType === 'regression' ? 'r2' : multi ? 'accuracy' : 'auc';
-  const scores: FeatureScore[] = [];
-  for (const f of features) {
-    const base = `SELECT ${bucketExpr(f, table)} AS b, ${y} AS y, hash(rowid, ${ctx.seed}) % 2 AS fold FROM ${t} WHERE ${ident(target.column.name)} IS NOT NULL`;
-    let sql: string;
-    if (multi) {
-      // Predicted class: the most frequent class of the bucket in the other fold.
-      sql = `WITH d AS (${base}), s AS (SELECT fold, b, y, count(*) AS n FROM d GROUP BY ALL),
-        best AS (SELECT fold, b, arg_max(y, n) AS pred FROM s GROUP BY ALL),
-        g AS (SELECT fold, arg_max(y, n) AS pred FROM (SELECT fold, y, sum(n) AS n FROM s GROUP BY ALL) GROUP BY fold)
-        SELECT avg(CASE WHEN coalesce(best.pred, g.pred) = d.y THEN 1.0 ELSE 0.0 END) AS score
-        FROM d LEFT JOIN best ON best.fold = 1 - d.fold AND best.b = d.b JOIN g ON g.fold = 1 - d.fold`;
-    } else {
-      const scored = `WITH d AS (${base}), s AS (SELECT fold, b, count(*) AS n, sum(y) AS sy FROM d GROUP BY ALL),
-        prior AS (SELECT fold, avg(y) AS m FROM d GROUP BY fold),
-        p AS (SELECT d.y, (coalesce(s.sy, 0) + ${SMOOTHING} * prior.m) / (coalesce(s.n, 0) + ${SMOOTHING}) AS pred
-              FROM d JOIN prior ON prior.fold = 1 - d.fold LEFT JOIN s ON s.fold = 1 - d.fold AND s.b = d.b)`;
-      sql = target.problemType === 'regression'
-        ? `${scored} SELECT 1 - sum((y - pred) ^ 2) / nullif(sum((y - (SELECT avg(y) FROM p)) ^ 2), 0) AS score FROM p`
-        : `${scored}, r AS (SELECT y, rank() OVER (ORDER BY pred) + (count(*) OVER (PARTITION BY pred) - 1) / 2.0 AS rk FROM p)
-           SELECT (sum(rk) FILTER (WHERE y = 1) - count(*) FILTER (WHERE y = 1) * (count(*) FILTER (WHERE y = 1) + 1) / 2.0)
-                  / nullif(count(*) FILTER (WHERE y = 1) * count(*) FILTER (WHERE y = 0), 0) AS score FROM r`;
-    }
-    const row = (await ctx.query(sql))[0]!;
-    const score = row.score === null ? null : Math.round(Number(row.score) * 1e4) / 1e4;
-    const strength = score === null ? 0 : metric === 'auc' ? Math.max(score, 1 - score) : score;
-    scores.push({ feature: f.name, score, metric, leakage: strength >= LEAKAGE_LIKELY ? 'likely' : strength >= LEAKAGE_POSSIBLE ? 'possible' : 'none' });
+  const wide = `SELECT ${features.map((f, i) => `${bucketExpr(f, table)} AS b${i}`).join(', ')}, ${targetExpr(target)} AS y, hash(rowid, ${ctx.seed}) % 2 AS fold FROM ${t} WHERE ${ident(target.column.name)} IS NOT NULL`;
+  const long = `WITH w AS (${wide}), d AS (UNPIVOT w ON ${features.map((_, i) => `b${i}`).join(', ')} INTO NAME feature VALUE b)`;
+  let sql: string;
+  if (multi) {
+    // Predicted class: the most frequent class of the bucket in the other fold (else of the fold).
+    sql = `${long}, s AS (SELECT feature, fold, b, y, count(*) AS n FROM d GROUP BY ALL),
+      best AS (SELECT feature, fold, b, arg_max(y, n) AS pred FROM s GROUP BY ALL),
+      g AS (SELECT fold, arg_max(y, n) AS pred FROM (SELECT fold, y, count(*) AS n FROM w GROUP BY ALL) GROUP BY fold)
+      SELECT d.feature, avg(CASE WHEN coalesce(best.pred, g.pred) = d.y THEN 1.0 ELSE 0.0 END) AS score
+      FROM d LEFT JOIN best ON best.feature = d.feature AND best.fold = 1 - d.fold AND best.b = d.b JOIN g ON g.fold = 1 - d.fold GROUP BY d.feature`;
+  } else {
+    const scored = `${long}, s AS (SELECT feature, fold, b, count(*) AS n, sum(y) AS sy FROM d GROUP BY ALL),
+      prior AS (SELECT fold, avg(y) AS m FROM w GROUP BY fold),
+      p AS (SELECT d.feature, d.y, (coalesce(s.sy, 0) + ${SMOOTHING} * prior.m) / (coalesce(s.n, 0) + ${SMOOTHING}) AS pred
+            FROM d JOIN prior ON prior.fold = 1 - d.fold LEFT JOIN s ON s.feature = d.feature AND s.fold = 1 - d.fold AND s.b = d.b)`;
+    sql = target.problemType === 'regression'
+      ? `${scored}, mean AS (SELECT avg(y) AS m FROM w) SELECT feature, 1 - sum((y - pred) ^ 2) / nullif(sum((y - (SELECT m FROM mean)) ^ 2), 0) AS score FROM p GROUP BY feature`
+      : `${scored}, r AS (SELECT feature, y, rank() OVER (PARTITION BY feature ORDER BY pred) + (count(*) OVER (PARTITION BY feature, pred) - 1) / 2.0 AS rk FROM p)
+         SELECT feature, (sum(rk) FILTER (WHERE y = 1) - count(*) FILTER (WHERE y = 1) * (count(*) FILTER (WHERE y = 1) + 1) / 2.0)
+                / nullif(count(*) FILTER (WHERE y = 1) * count(*) FILTER (WHERE y = 0), 0) AS score FROM r GROUP BY feature`;
   }
+  const byFeature = new Map((await ctx.query(sql)).map((r) => [String(r.feature), r.score]));
+  const scores = features.map((f, i): FeatureScore => {
+    const raw = byFeature.get(`b${i}`);
+    const score = raw === null || raw === undefined ? null : Math.round(Number(raw) * 1e4) / 1e4;
+    const strength = score === null ? 0 : metric === 'auc' ? Math.max(score, 1 - score) : score;
+    return { feature: f.name, score, metric, leakage: strength >= LEAKAGE_LIKELY ? 'likely' : strength >= LEAKAGE_POSSIBLE ? 'possible' : 'none' };
+  });
   return scores.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
 }
 
@@ -105,8 +109,11 @@ export async function scoreFeatures(ctx: CompileContext, table: string, features
 export async function sampleTable(ctx: CompileContext, table: string, max: number, name: string): Promise<{ table: string; rows: number; sampled: boolean }> {
   const rows = Number((await ctx.query(`SELECT count(*) AS n FROM ${ident(table)}`))[0]!.n);
   if (rows <= max) return { table, rows, sampled: false };
-  await ctx.duck.run(`CREATE OR REPLACE TEMP TABLE ${ident(name)} AS SELECT * FROM ${ident(table)} USING SAMPLE reservoir(${max} ROWS) REPEATABLE (${ctx.seed})`);
-  return { table: name, rows: max, sampled: true };
+  // A Bernoulli sample streams in one pass (a reservoir needs more); it holds about `max` rows.
+  const percent = Math.min(100, (max / rows) * 100);
+  await ctx.duck.run(`CREATE OR REPLACE TEMP TABLE ${ident(name)} AS SELECT * FROM ${ident(table)} USING SAMPLE ${percent.toFixed(6)}% (bernoulli, ${ctx.seed})`);
+  const taken = Number((await ctx.query(`SELECT count(*) AS n FROM ${ident(name)}`))[0]!.n);
+  return { table: name, rows: taken, sampled: true };
 }
 
 export const targetLeakage: AnalysisOperator = {

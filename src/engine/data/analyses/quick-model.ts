@@ -54,7 +54,7 @@ export async function quickModel(ctx: CompileContext, table: string, features: C
   });
   const binary = target.problemType === 'classification' && target.classes.length === 2;
   const multi = target.problemType === 'classification' && !binary;
-  const hps: Record<string, string> = { num_round: '30', max_depth: '4', eta: '0.3', nthread: '2', objective: binary ? 'binary:logistic' : multi ? 'multi:softmax' : 'reg:squarederror' };
+  const hps: Record<string, string> = { num_round: '20', max_depth: '4', eta: '0.3', nthread: '2', objective: binary ? 'binary:logistic' : multi ? 'multi:softmax' : 'reg:squarederror' };
   if (multi) hps.num_class = String(target.classes.length);
   const params = parseHyperparameters(hps);
   const subset = (pick: (i: number) => boolean) => {
