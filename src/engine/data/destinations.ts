@@ -27,8 +27,7 @@ export function destinationSpec(p: Params, columns: string[]): DestinationSpec {
 export function copyStatement(table: string, target: string, spec: DestinationSpec): string {
   const options = spec.format === 'parquet' ? ['FORMAT parquet', 'COMPRESSION zstd'] : ['FORMAT csv', `HEADER ${spec.header ? 'true' : 'false'}`];
   if (spec.partitionBy.length) options.push(`PARTITION_BY (${spec.partitionBy.map(ident).join(', ')})`, 'OVERWRITE_OR_IGNORE true');
-  const order = spec.partitionBy.length ? '' : ' ORDER BY rowid';
-  return `COPY (SELECT * FROM ${ident(table)}${order}) TO ${literal(target)} (${options.join(', ')})`;
+  return `COPY (SELECT * FROM ${ident(table)}) TO ${literal(target)} (${options.join(', ')})`;
 }
 
 /** Writes the table under the destination prefix; returns the object URIs written. */

@@ -34,7 +34,7 @@ export const encodeCategorical: TransformOperator = {
           list.push(values.length ? `CAST(CASE ${ident(c.name)} ${cases} END AS INTEGER) AS ${ident(c.name)}` : `CAST(NULL AS INTEGER) AS ${ident(c.name)}`);
         }
       }
-      return { select: `SELECT ${list.join(', ')} FROM ${from}${where} ORDER BY rowid` };
+      return { select: `SELECT ${list.join(', ')} FROM ${from}${where}` };
     }
     const style = p.oneOf('outputStyle', ['columns', 'vector'] as const, 'columns');
     const dropLast = p.boolean('dropLast', false);
@@ -59,6 +59,6 @@ export const encodeCategorical: TransformOperator = {
         list.push(`${indicator(v)} AS ${ident(name)}`);
       }
     }
-    return { select: `SELECT ${list.join(', ')} FROM ${from}${where} ORDER BY rowid` };
+    return { select: `SELECT ${list.join(', ')} FROM ${from}${where}` };
   },
 };

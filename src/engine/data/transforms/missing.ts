@@ -11,7 +11,7 @@ export const handleMissing: TransformOperator = {
     const op = p.oneOf('operator', ['drop', 'fill', 'impute'] as const);
     const columns = p.columnList('columns', op === 'drop' ? input.columns : undefined);
     if (op === 'drop') {
-      return { select: `SELECT * FROM ${from} WHERE ${columns.map((c) => `${ident(c.name)} IS NOT NULL`).join(' AND ')} ORDER BY rowid` };
+      return { select: `SELECT * FROM ${from} WHERE ${columns.map((c) => `${ident(c.name)} IS NOT NULL`).join(' AND ')}` };
     }
     const outputColumn = p.optionalString('outputColumn');
     if (outputColumn && columns.length !== 1) throw p.fail(`'outputColumn' needs exactly one input column`);

@@ -55,7 +55,7 @@ export const handleOutliers: TransformOperator = {
     if (fix === 'remove') {
       // Missing values are not outliers: rows with them stay.
       const keep = columns.map((c) => `NOT coalesce(${outside(c.name)}, FALSE)`).join(' AND ');
-      return { select: `SELECT ${from}.* FROM ${statsFrom} WHERE ${keep} ORDER BY ${from}.rowid` };
+      return { select: `SELECT ${from}.* FROM ${statsFrom} WHERE ${keep}` };
     }
     const list = input.columns.map((c) => {
       const b = bounds.get(c.name);
@@ -66,6 +66,6 @@ export const handleOutliers: TransformOperator = {
         : `CASE WHEN ${outside(c.name)} THEN NULL ELSE ${col} END`;
       return `${fix === 'clip' ? `CAST(${expr} AS ${c.type.startsWith('DECIMAL') || /INT/.test(c.type) ? 'DOUBLE' : c.type})` : expr} AS ${ident(c.name)}`;
     });
-    return { select: `SELECT ${list.join(', ')} FROM ${statsFrom} ORDER BY ${from}.rowid` };
+    return { select: `SELECT ${list.join(', ')} FROM ${statsFrom}` };
   },
 };

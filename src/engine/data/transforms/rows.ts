@@ -29,7 +29,7 @@ export const manageRows: TransformOperator = {
         if (/;/.test(expression)) throw p.fail('the filter expression must be a single SQL expression');
         const keep = p.oneOf('action', ['keep', 'drop'] as const, 'keep') === 'keep';
         const condition = keep ? `(${expression})` : `NOT coalesce((${expression}), FALSE)`;
-        return { select: `SELECT * FROM ${from} WHERE ${condition} ORDER BY rowid` };
+        return { select: `SELECT * FROM ${from} WHERE ${condition}` };
       }
     }
   },

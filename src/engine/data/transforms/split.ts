@@ -44,22 +44,22 @@ export const split: TransformOperator = {
     const bounds = cumulativeBounds(shares);
     const method = p.oneOf('method', ['random', 'stratified', 'ordered', 'key'] as const, 'random');
     const seed = Math.trunc(p.number('seed', ctx.seed));
-    let assign: string;
-    let inner: string;
+    // The node's own table is narrow: one split name per input row, in the input's order. Each
+    // output lines it up with the input row by row (POSITIONAL JOIN), so no wide row is sorted.
+    let select: string;
     if (method === 'key') {
       const keys = p.columnList('columns').map((c) => ident(c.name));
       // A key's position in [0, 1) comes from its hash, so a key never straddles two splits.
-      inner = `SELECT *, rowid AS __rowid, (hash(${keys.join(', ')}, ${literal(seed)}) % 1000000) / 1000000.0 AS __u FROM ${from}`;
-      assign = caseOf(shares, bounds, (b) => `__u < ${literal(b)}`);
+      const u = `(hash(${keys.join(', ')}, ${literal(seed)}) % 1000000) / 1000000.0`;
+      select = `SELECT ${caseOf(shares, bounds, (b) => `${u} < ${literal(b)}`)} AS __split FROM ${from}`;
     } else {
       const partition = method === 'stratified' ? `PARTITION BY ${ident(p.column('column').name)}` : '';
       const order = method === 'ordered' ? 'rowid' : `hash(rowid, ${literal(seed)}), rowid`;
-      inner = `SELECT *, rowid AS __rowid, row_number() OVER (${partition} ORDER BY ${order}) - 1 AS __r, count(*) OVER (${partition}) AS __n FROM ${from}`;
-      assign = caseOf(shares, bounds, (b) => `__r < floor(__n * ${literal(b)} + 0.5)`);
+      const inner = `SELECT rowid AS __rowid, row_number() OVER (${partition} ORDER BY ${order}) - 1 AS __r, count(*) OVER (${partition}) AS __n FROM ${from}`;
+      select = `SELECT ${caseOf(shares, bounds, (b) => `__r < floor(__n * ${literal(b)} + 0.5)`)} AS __split FROM (${inner}) ORDER BY __rowid`;
     }
-    const select = `SELECT * EXCLUDE (__rowid${method === 'key' ? ', __u' : ', __r, __n'}), ${assign} AS __split FROM (${inner}) ORDER BY __rowid`;
     const outputs: Record<string, string> = {};
-    for (const s of shares) outputs[s.name] = `SELECT * EXCLUDE (__split) FROM {self} WHERE __split = ${literal(s.name)} ORDER BY rowid`;
+    for (const s of shares) outputs[s.name] = `SELECT __input.* FROM ${from} AS __input POSITIONAL JOIN {self} AS __assigned WHERE __assigned.__split = ${literal(s.name)}`;
     return { select, outputs };
   },
 };
