@@ -7,6 +7,8 @@ import type { FlowNode } from './flow.ts';
 export interface Relation {
   table: string;
   columns: Column[];
+  /** A view has no rowid; the session only makes views of nodes whose consumers need none. */
+  kind?: 'table' | 'view';
 }
 
 export interface CompileContext {
@@ -36,6 +38,11 @@ export interface TransformOperator {
   /** Named outputs this node will have, known before it runs (a split's names). */
   outputs?(parameters: Record<string, unknown>): string[];
   arity?: number | 'many';
+  /**
+   * True when the node's SELECT maps rows to rows (or filters them) without using `rowid` and
+   * without reordering: such a node may be a view fused into the next statement.
+   */
+  fusable?(parameters: Record<string, unknown>): boolean;
 }
 
 export interface AnalysisResult {

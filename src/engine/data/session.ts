@@ -51,6 +51,8 @@ export const tableOf = (ref: string): string => {
 
 export class FlowSession {
   private readonly relations = new Map<string, Relation>();
+  /** Nodes previewed directly: kept as tables so the preview can read them in row order. */
+  private readonly pinned = new Set<string>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly files: ObjectFiles;
   /** Per node, the statements with script placeholders instead of local file paths. */
@@ -92,9 +94,10 @@ export class FlowSession {
   }
 
   async preview(ref: string, limit = 50): Promise<Preview> {
+    this.pinned.add(parseInputRef(ref).node);
     const r = await this.relation(ref);
     const n = Math.max(0, Math.min(10_000, Math.trunc(limit)));
-    const rows = await this.duck.query(`SELECT * FROM ${ident(r.table)} ORDER BY rowid LIMIT ${n}`);
+    const rows = await this.duck.query(`SELECT * FROM ${ident(r.table)}${r.kind === 'view' ? '' : ' ORDER BY rowid'} LIMIT ${n}`);
     const count = await this.duck.query(`SELECT count(*) AS n FROM ${ident(r.table)}`);
     return { node: ref, columns: r.columns, rows, rowCount: Number(count[0]!.n) };
   }
@@ -198,6 +201,7 @@ export class FlowSession {
       else await this.buildTransform(node, table);
     } catch (e) {
       await this.duck.run(`DROP TABLE IF EXISTS ${ident(table)}`).catch(() => undefined);
+      await this.duck.run(`DROP VIEW IF EXISTS ${ident(table)}`).catch(() => undefined);
       throw this.nodeError(node, e);
     }
     this.deps.log?.(`node ${node.id} (${node.operator}) ready in ${Date.now() - started} ms`);
@@ -233,7 +237,8 @@ export class FlowSession {
   private async buildTransform(node: FlowNode, table: string): Promise<void> {
     const inputs = (node.inputs ?? []).map((ref) => this.relations.get(ref)!);
     const compiled = await TRANSFORMS[node.operator]!.compile(this.context(node, inputs));
-    const statements = [...(compiled.prepare ?? []), `CREATE OR REPLACE TABLE ${ident(table)} AS ${compiled.select}`];
+    const kind = !compiled.outputs && this.fusable(node) ? 'view' : 'table';
+    const statements = [...(compiled.prepare ?? []), `CREATE OR REPLACE ${kind === 'view' ? 'VIEW' : 'TABLE'} ${ident(table)} AS ${compiled.select}`];
     for (const [name, select] of Object.entries(compiled.outputs ?? {})) {
       statements.push(`CREATE OR REPLACE TABLE ${ident(tableOf(`${node.id}.${name}`))} AS ${select.replaceAll('{self}', ident(table))}`);
     }
@@ -245,8 +250,21 @@ export class FlowSession {
         this.relations.set(`${node.id}.${name}`, { table: t, columns: await this.duck.columnsOf(ident(t)) });
       }
     } else {
-      this.relations.set(node.id, { table, columns: await this.duck.columnsOf(ident(table)) });
+      this.relations.set(node.id, { table, columns: await this.duck.columnsOf(ident(table)), kind });
     }
+  }
+
+  /**
+   * A transform becomes a view (computed inside its consumer's statement instead of copied into a
+   * table) when it and all its consumers are fusable transforms or destinations, and no one asked
+   * for its table directly.
+   */
+  private fusable(node: FlowNode): boolean {
+    if (this.pinned.has(node.id)) return false;
+    const isFusable = (n: FlowNode) => n.type === 'transform' && !!TRANSFORMS[n.operator]?.fusable?.(n.parameters ?? {});
+    if (!isFusable(node)) return false;
+    const consumers = this.flow.nodes.filter((n) => n.inputs?.some((r) => parseInputRef(r).node === node.id));
+    return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || isFusable(c));
   }
 
   private nodeError(node: FlowNode, e: unknown): FlowError {

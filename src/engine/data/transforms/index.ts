@@ -11,6 +11,15 @@ import { manageRows } from './rows.ts';
 import { scaleValues } from './scale.ts';
 import { split } from './split.ts';
 
+const always = () => true;
+manageColumns.fusable = always;
+handleMissing.fusable = always;
+encodeCategorical.fusable = always;
+handleOutliers.fusable = always;
+scaleValues.fusable = always;
+addEventTime.fusable = always;
+manageRows.fusable = (p) => String(p.operator ?? '').toLowerCase() === 'filter';
+
 export const TRANSFORMS: Record<string, TransformOperator> = {
   manage_columns: manageColumns,
   manage_rows: manageRows,

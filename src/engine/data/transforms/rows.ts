@@ -12,8 +12,14 @@ export const manageRows: TransformOperator = {
       case 'drop_duplicates': {
         // Keeps the first occurrence and the original order, as pandas' drop_duplicates does;
         // GROUP BY treats missing values as equal, as pandas does.
+        // Which rows to keep goes into a narrow table in row order, lined up with the input by
+        // POSITIONAL JOIN, so the wide rows are never sorted.
         const keys = p.columnList('columns', input.columns).map((c) => ident(c.name));
-        return { select: `SELECT * FROM ${from} WHERE rowid IN (SELECT min(rowid) FROM ${from} GROUP BY ${keys.join(', ')}) ORDER BY rowid` };
+        const keep = ident(`__keep_${ctx.node.id}`);
+        return {
+          prepare: [`CREATE OR REPLACE TEMP TABLE ${keep} AS SELECT k FROM (SELECT rowid AS r, rowid IN (SELECT min(rowid) FROM ${from} GROUP BY ${keys.join(', ')}) AS k FROM ${from}) ORDER BY r`],
+          select: `SELECT __input.* FROM ${from} AS __input POSITIONAL JOIN ${keep} AS __keep WHERE __keep.k`,
+        };
       }
       case 'sort': {
         const descending = p.oneOf('order', ['ascending', 'descending'] as const, 'ascending') === 'descending';
