@@ -72,6 +72,8 @@ export function validateFlow(doc: unknown, operators: OperatorCatalog): FlowDocu
     if (arity === 'many' ? count < 1 : count !== arity) {
       throw new FlowError(`${where}: ${node.operator} takes ${arity === 'many' ? 'one or more inputs' : `${arity} input(s)`}, got ${count}`);
     }
+    // Named outputs (a split's shares) are checked now, so a flow is never stored with bad ones.
+    operators.outputsOf(node);
     byId.set(node.id, node);
   }
   for (const node of flow.nodes) {

@@ -60,6 +60,8 @@ async function csvReader(files: string[], fileList: string, o: ReadOptions, wher
     `nullstr = ${stringList(o.nullValues ?? DEFAULT_NULL_VALUES)}`,
     `strict_mode = true`,
   ];
+  // DuckDB would also read yes/no as BOOLEAN; like pandas, Kiln keeps such text as text.
+  if (!o.columns) args.push(`auto_type_candidates = ['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']`);
   if (o.sampleRows) args.push(`sample_size = ${Math.trunc(o.sampleRows)}`);
   if (o.columns) {
     args.push(`columns = {${o.columns.map((c) => `${literal(c.name)}: ${literal(sqlType(c.type))}`).join(', ')}}`, 'auto_detect = false');

@@ -47,7 +47,7 @@ export const handleOutliers: TransformOperator = {
       }
       bounds.set(c.name, { lo: `__stats.${lo}`, hi: `__stats.${hi}` });
     });
-    const statsFrom = `${from}, (SELECT ${stats.join(', ')} FROM ${from}) AS __stats`;
+    const statsFrom = `${from}, (SELECT ${stats.join(", ")} FROM ${from} LIMIT 1) AS __stats`;
     const outside = (name: string) => {
       const b = bounds.get(name)!;
       return `(${ident(name)} < ${b.lo} OR ${ident(name)} > ${b.hi})`;
