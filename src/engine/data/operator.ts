@@ -9,6 +9,8 @@ export interface Relation {
   columns: Column[];
   /** A view has no rowid; the session only makes views of nodes whose consumers need none. */
   kind?: 'table' | 'view';
+  /** For a source read lazily through a view: explains a read failure (a malformed CSV line). */
+  diagnose?(error: Error): Promise<Error | undefined>;
 }
 
 export interface CompileContext {

@@ -223,7 +223,11 @@ export class FlowSession {
       catalog: async (name) => this.deps.catalog?.get(name),
       catalogNames: async () => (await this.deps.catalog?.list())?.map((t) => t.name) ?? [],
     });
-    const statements = [...(compiled.prepare ?? []), `CREATE OR REPLACE TABLE ${ident(table)} AS ${compiled.select}`];
+    // A source read by one table-building transform stays a view: the file is parsed once, by that
+    // transform's statement, and only the columns it keeps are converted.
+    const consumers = this.consumersOf(node.id);
+    const lazy = !this.pinned.has(node.id) && consumers.length === 1 && consumers[0]!.type === 'transform' && this.isFusableKind(consumers[0]!) && !this.fusable(consumers[0]!);
+    const statements = [...(compiled.prepare ?? []), `CREATE OR REPLACE ${lazy ? 'VIEW' : 'TABLE'} ${ident(table)} AS ${compiled.select}`];
     try {
       for (const s of statements) await this.duck.run(s);
     } catch (e) {
@@ -231,7 +235,7 @@ export class FlowSession {
       throw better ?? e;
     }
     this.script.push({ node: node.id, sql: statements.map((s) => [...scriptLists].reduce((acc, [local, v]) => acc.split(local).join(v), s)) });
-    this.relations.set(node.id, { table, columns: await this.duck.columnsOf(ident(table)) });
+    this.relations.set(node.id, { table, columns: await this.duck.columnsOf(ident(table)), kind: lazy ? 'view' : 'table', diagnose: compiled.diagnose });
   }
 
   private async buildTransform(node: FlowNode, table: string): Promise<void> {
@@ -239,15 +243,28 @@ export class FlowSession {
     const compiled = await TRANSFORMS[node.operator]!.compile(this.context(node, inputs));
     const kind = !compiled.outputs && this.fusable(node) ? 'view' : 'table';
     const statements = [...(compiled.prepare ?? []), `CREATE OR REPLACE ${kind === 'view' ? 'VIEW' : 'TABLE'} ${ident(table)} AS ${compiled.select}`];
+    const outputKinds = new Map<string, 'table' | 'view'>();
     for (const [name, select] of Object.entries(compiled.outputs ?? {})) {
-      statements.push(`CREATE OR REPLACE TABLE ${ident(tableOf(`${node.id}.${name}`))} AS ${select.replaceAll('{self}', ident(table))}`);
+      // An output only written out (or read by fusable transforms) is a view over the node's tables.
+      const users = this.consumersOf(`${node.id}.${name}`, true);
+      const outputKind = !this.pinned.has(node.id) && users.length > 0 && users.every((u) => u.type === 'destination' || this.isFusableKind(u)) ? 'view' : 'table';
+      outputKinds.set(name, outputKind);
+      statements.push(`CREATE OR REPLACE ${outputKind === 'view' ? 'VIEW' : 'TABLE'} ${ident(tableOf(`${node.id}.${name}`))} AS ${select.replaceAll('{self}', ident(table))}`);
     }
-    for (const s of statements) await this.duck.run(s);
+    try {
+      for (const s of statements) await this.duck.run(s);
+    } catch (e) {
+      for (const input of inputs) {
+        const better = input.kind === 'view' ? await input.diagnose?.(e as Error) : undefined;
+        if (better) throw better;
+      }
+      throw e;
+    }
     this.script.push({ node: node.id, sql: statements });
     if (compiled.outputs) {
       for (const name of Object.keys(compiled.outputs)) {
         const t = tableOf(`${node.id}.${name}`);
-        this.relations.set(`${node.id}.${name}`, { table: t, columns: await this.duck.columnsOf(ident(t)) });
+        this.relations.set(`${node.id}.${name}`, { table: t, columns: await this.duck.columnsOf(ident(t)), kind: outputKinds.get(name) });
       }
     } else {
       this.relations.set(node.id, { table, columns: await this.duck.columnsOf(ident(table)), kind });
@@ -260,11 +277,18 @@ export class FlowSession {
    * for its table directly.
    */
   private fusable(node: FlowNode): boolean {
-    if (this.pinned.has(node.id)) return false;
-    const isFusable = (n: FlowNode) => n.type === 'transform' && !!TRANSFORMS[n.operator]?.fusable?.(n.parameters ?? {});
-    if (!isFusable(node)) return false;
-    const consumers = this.flow.nodes.filter((n) => n.inputs?.some((r) => parseInputRef(r).node === node.id));
-    return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || isFusable(c));
+    if (this.pinned.has(node.id) || !this.isFusableKind(node)) return false;
+    const consumers = this.consumersOf(node.id);
+    return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || this.isFusableKind(c));
+  }
+
+  private isFusableKind(n: FlowNode): boolean {
+    return n.type === 'transform' && !!TRANSFORMS[n.operator]?.fusable?.(n.parameters ?? {});
+  }
+
+  /** Nodes reading `ref`: with `exact`, only those naming that output, else any output of the node. */
+  private consumersOf(ref: string, exact = false): FlowNode[] {
+    return this.flow.nodes.filter((n) => n.inputs?.some((r) => (exact ? r === ref : parseInputRef(r).node === ref)));
   }
 
   private nodeError(node: FlowNode, e: unknown): FlowError {

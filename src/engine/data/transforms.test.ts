@@ -128,3 +128,17 @@ test('custom JavaScript transforms see rows and return new ones', async () => {
   assert.deepEqual(rows.map((r) => [r.id, r.big]), [[2, true], [5, true]]);
   await assert.rejects(rowsAfter([t('js', 'custom_javascript', { code: 'return 42;' })]), /must return an array of row objects/);
 });
+
+test('a malformed CSV read through a later node still names its line', async () => {
+  await objects.putObject({ bucket: 'tests', key: 'bad.csv', body: Readable.from(['a,b\n1,2\n3\n']) });
+  const flow = validateFlow({ version: 1, nodes: [
+    { id: 'src', type: 'source', operator: 'csv', parameters: { uri: 's3://tests/bad.csv' } },
+    { id: 'keep', type: 'transform', operator: 'manage_columns', inputs: ['src'], parameters: { operator: 'keep', columns: ['a'] } },
+  ] }, operatorCatalog);
+  const session = await FlowSession.open(flow, { objects, scratchDir: path.join(dir, 'bad') });
+  try {
+    await assert.rejects(session.preview('keep'), /malformed CSV in s3:\/\/tests\/bad.csv at line 3: expected 2 fields/);
+  } finally {
+    session.close();
+  }
+});
