@@ -9,7 +9,7 @@
  * size) and to 10× that by repeating its rows with varied values (lead time, ADR and day of
  * month shift per copy, so copies are not duplicates of each other).
  *
- *   node --import tsx bench/data-flows.ts
+ *   node --import tsx bench/data-flows.ts      (KILN_DUCKDB_THREADS=1 to pin DuckDB to one thread)
  *
  * Needs /usr/bin/python3 with pandas (Debian: python3-pandas). Writes bench/results/data-flows.json.
  */
@@ -127,7 +127,10 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-flows-'));
   const objects = new FsObjectStore(path.join(work, 'objects'));
   await objects.createBucket('bench', 'us-east-1');
-  const results: Record<string, unknown> = { machine: { cores: os.availableParallelism(), loadAverage: os.loadavg() } };
+  const results: Record<string, unknown> = {
+    machine: { cores: os.availableParallelism(), loadAverageAtStart: os.loadavg() },
+    duckdbThreads: process.env.KILN_DUCKDB_THREADS ?? 'default (one per core)',
+  };
   try {
     const chain: Record<string, unknown>[] = [];
     for (const [label, copies] of [['hotel bookings, ~119k rows', 6], ['10× enlargement, ~1.2M rows', 60]] as const) {
@@ -175,7 +178,9 @@ async function main(): Promise<void> {
       session.close();
     }
     mkdirSync(path.join(here, 'results'), { recursive: true });
-    writeFileSync(path.join(here, 'results', 'data-flows.json'), `${JSON.stringify(results, null, 2)}\n`);
+    (results.machine as Record<string, unknown>).loadAverageAtEnd = os.loadavg();
+    const name = process.env.KILN_DUCKDB_THREADS ? `data-flows-threads-${process.env.KILN_DUCKDB_THREADS}.json` : 'data-flows.json';
+    writeFileSync(path.join(here, 'results', name), `${JSON.stringify(results, null, 2)}\n`);
   } finally {
     await objects.close();
     rmSync(work, { recursive: true, force: true });

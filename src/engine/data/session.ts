@@ -41,6 +41,15 @@ export interface Preview {
   rowCount: number;
 }
 
+/**
+ * DuckDB's threads per session: KILN_DUCKDB_THREADS, else DuckDB's default (one per core). On a
+ * machine whose cores are busy with other work, 1 is often faster.
+ */
+function duckdbThreads(): number | undefined {
+  const n = Number(process.env.KILN_DUCKDB_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** Transforms whose work happens outside DuckDB. */
 const NOT_SQL = new Set(['custom_javascript', 'custom_python']);
 
@@ -68,7 +77,7 @@ export class FlowSession {
 
   static async open(flow: FlowDocument, deps: SessionDeps): Promise<FlowSession> {
     mkdirSync(deps.scratchDir, { recursive: true });
-    const duck = await DuckSession.open({ threads: deps.threads });
+    const duck = await DuckSession.open({ threads: deps.threads ?? duckdbThreads() });
     await duck.run(`SET temp_directory = ${literal(path.join(deps.scratchDir, 'duckdb-tmp'))}`);
     return new FlowSession(flow, duck, deps);
   }
