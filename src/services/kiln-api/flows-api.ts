@@ -32,6 +32,7 @@ import { authenticate } from './auth.ts';
 import { FlowSessions } from './flow-sessions.ts';
 
 export const API_PREFIX = '/_kiln/api';
+const OWN_RESOURCES = new Set(['flows', 'flow-runs', 'data-catalog']);
 
 export interface FlowsApiDeps {
   flows: FlowStore;
@@ -201,8 +202,10 @@ export function createFlowsApi(deps: FlowsApiDeps) {
 
   return async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     if (!url.pathname.startsWith(`${API_PREFIX}/`)) return false;
-    const requestId = randomUUID();
     const parts = url.pathname.slice(API_PREFIX.length).split('/').filter(Boolean).map(decodeURIComponent);
+    // Other parts of Kiln's API may live under the same prefix: only these resources are answered here.
+    if (!OWN_RESOURCES.has(parts[0] ?? '')) return false;
+    const requestId = randomUUID();
     const method = req.method ?? 'GET';
     const candidates = routes.filter((r) => r.pattern.length === parts.length && r.pattern.every((p, i) => p.startsWith(':') || p === parts[i]));
     // A literal segment wins over a parameter (flows/operators before flows/:name).
