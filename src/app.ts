@@ -1,7 +1,7 @@
 /** Assembles a Kiln server from its configuration: stores, credentials, services, edge. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KilnConfig } from './config.ts';
@@ -11,6 +11,11 @@ import { TrainingJobs, type TrainingJobListener } from './engine/jobs/training-j
 import { Endpoints } from './engine/hosting/endpoints.ts';
 import { HostingModels } from './engine/hosting/models.ts';
 import { TransformJobs } from './engine/transform/transform-jobs.ts';
+import { Catalog } from './engine/data/catalog.ts';
+import { FlowRuns } from './engine/data/flow-runs.ts';
+import { FlowStore } from './engine/data/flow-store.ts';
+import { createFlowsApi } from './services/kiln-api/flows-api.ts';
+import { FlowSessions } from './services/kiln-api/flow-sessions.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { Experiments } from './engine/experiments/experiments.ts';
 import { SearchService } from './engine/experiments/search.ts';
@@ -180,8 +185,28 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const endedTransforms = await transforms.reconcile();
   if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });
   const services = buildServices(config, objects, metadata, { training, processing, models: hostingModels, endpoints, transforms, experiments, lineage });
+  const catalog = new Catalog(metadata);
+  const flowScratch = path.join(config.dataDir, 'dataflows');
+  rmSync(flowScratch, { recursive: true, force: true });
+  const flowRuns = new FlowRuns({ db: metadata, objects, catalog, scratchRoot: path.join(flowScratch, 'runs') });
+  const endedRuns = await flowRuns.reconcile();
+  if (endedRuns) log.warn('data flow runs left running by a previous server were ended', { count: endedRuns });
+  const flowSessions = new FlowSessions({ objects, catalog, scratchRoot: path.join(flowScratch, 'sessions') });
+  const flowsApi = createFlowsApi({
+    flows: new FlowStore(metadata),
+    runs: flowRuns,
+    catalog,
+    sessions: flowSessions,
+    objects,
+    credentials,
+    audit,
+    log: log.child({ component: 'dataflows' }),
+    region: config.region,
+    accountId: config.accountId,
+    maxBodyBytes: config.maxBodyBytes,
+  });
   const startedAt = Date.now();
-  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }), experiments });
+  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }), experiments, flowsApi });
   const metricSeries = metricSeriesRoute(experiments, credentials);
 
   const handle = createEdge({
@@ -204,7 +229,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
         res.end(req.method === 'HEAD' ? undefined : body);
         return true;
       }
-      return (await metricSeries(req, res, url)) || studio.handle(req, res, url);
+      return (await metricSeries(req, res, url)) || (await flowsApi(req, res, url)) || studio.handle(req, res, url);
     },
     browser: (req, res, url) => serveStatic(UI_DIST, req, res, url.pathname),
   });
@@ -248,6 +273,8 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
         await training.close();
         await processing.close();
         await transforms.close();
+        await flowRuns.close();
+        await flowSessions.close();
         await endpoints.close();
         await LogStore.for(metadata, config).flush();
         audit.close();

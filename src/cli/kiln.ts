@@ -3,12 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, DEFAULT_PORT, type KilnConfig } from '../config.ts';
 import { startKiln } from '../app.ts';
 import { rootCredentialsFile, type AccessKey } from '../iam/credentials.ts';
+import { FLOW_USAGE, runDataCommand } from './flow-commands.ts';
 
 const USAGE = `Usage: kiln <command>
 
 Commands:
   serve         Start Kiln on one port (KILN_PORT, default ${DEFAULT_PORT}) with its data in KILN_DATA_DIR (default ./.kiln)
   credentials   Print the root credentials and endpoint as shell export lines
+  flow, table   Data flows and the table catalog (kiln flow help)
   help          Show this help
 
 Environment: KILN_PORT, KILN_HOST (default 127.0.0.1), KILN_DATA_DIR, KILN_REGION (default us-east-1),
@@ -75,6 +77,11 @@ switch (command) {
     break;
   case 'credentials':
     credentials();
+    break;
+  case 'flow':
+  case 'table':
+    if (['help', '--help', '-h', undefined].includes(process.argv[3])) console.log(FLOW_USAGE);
+    else process.exitCode = await runDataCommand(command, process.argv.slice(3));
     break;
   case 'help':
   case '--help':

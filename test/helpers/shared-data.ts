@@ -18,3 +18,4 @@ function locate(): string {
 export const SHARED_DATA = locate();
 export const CHURN_XGBOOST = path.join(SHARED_DATA, 'churn-xgboost');
 export const WINE_QUALITY = path.join(SHARED_DATA, 'wine-quality');
+export const HOTEL_BOOKINGS = path.join(SHARED_DATA, 'hotel-bookings', 'hotel_bookings.csv');

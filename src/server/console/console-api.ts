@@ -8,6 +8,7 @@
  *   GET    objects/<bucket>/<key>        download an object
  *   PUT    objects/<bucket>/<key>        upload an object (the request body)
  *   GET    experiments/trial-components/<name>/metrics[?metricName=]   a run's full metric series
+ *   *      flows-api/<path>              Kiln's data-flow API (/_kiln/api/<path>) as the signed-in principal
  *
  * Operations run through the same providers, validation and authorization as signed AWS
  * requests, as the signed-in principal. Calls other than sign-in need the session cookie
@@ -34,6 +35,8 @@ export interface ConsoleDeps {
   accountId: string;
   log: Logger;
   experiments: Experiments;
+  /** The data-flow API's handler, called with the session's principal in place of a signature. */
+  flowsApi(req: IncomingMessage, res: ServerResponse, url: URL, signedIn: Principal): Promise<boolean>;
 }
 
 const PREFIX = '/_kiln/console/';
@@ -75,6 +78,7 @@ export class ConsoleApi {
       if (route === 'session') await this.session(req, res);
       else if (route.startsWith('api/') && req.method === 'POST') await this.call(req, res, route.slice(4));
       else if (route.startsWith('objects/')) await this.object(req, res, route.slice(8));
+      else if (route.startsWith('flows-api/')) await this.flows(req, res, route.slice('flows-api/'.length), url);
       else if (route.startsWith('experiments/trial-components/') && route.endsWith('/metrics') && req.method === 'GET') await this.metricSeries(req, res, route, url);
       else return false;
     } catch (e) {
@@ -172,6 +176,12 @@ export class ConsoleApi {
     }
     // Payloads (InvokeEndpoint's answer) go to the browser as text.
     sendJson(res, 200, Buffer.isBuffer(output?.Body) ? { ...output, Body: output.Body.toString('utf8') } : output);
+  }
+
+  private async flows(req: IncomingMessage, res: ServerResponse, rest: string, url: URL): Promise<void> {
+    const principal = this.principal(req, req.method !== 'GET');
+    const target = new URL(`/_kiln/api/${rest}${url.search}`, url);
+    if (!(await this.deps.flowsApi(req, res, target, principal))) throw new AwsError('NotFound', `No data-flow API at ${rest}.`, 404);
   }
 
   /** What SageMaker's API cannot give (it keeps only summaries): every point of a run's metrics, for charts. */

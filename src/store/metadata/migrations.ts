@@ -137,6 +137,35 @@ export const migrations: Record<string, Migration> = {
         .addPrimaryKeyConstraint('lineage_associations_pk', ['source_arn', 'destination_arn'])
         .execute();
       await db.schema.createIndex('lineage_associations_destination').on('lineage_associations').column('destination_arn').execute();
+      },
+    },
+  '0006_flows': {
+    async up(db: Kysely<unknown>) {
+      // Data preparation: flow documents, their runs (processing-job-shaped records) and the
+      // table catalog SQL sources query. Each row keeps its document as JSON.
+      await db.schema
+        .createTable('data_flows')
+        .addColumn('name', 'varchar(63)', (c) => c.primaryKey())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('data_flow_runs')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('flow_name', 'varchar(63)', (c) => c.notNull())
+        .addColumn('status', 'varchar(32)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('data_flow_runs_flow').on('data_flow_runs').columns(['flow_name', 'created_at']).execute();
+      await db.schema
+        .createTable('data_catalog_tables')
+        .addColumn('name', 'varchar(128)', (c) => c.primaryKey())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 };

@@ -97,11 +97,38 @@ export interface LineageAssociationTable {
   creation_time: number;
 }
 
+export interface DataFlowTable {
+  name: string;
+  /** The flow document (JSON). */
+  doc: string;
+  revision: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DataFlowRunTable {
+  id: string;
+  flow_name: string;
+  status: string;
+  created_at: number;
+  /** The run record (JSON): status, timings, outputs, log lines, failure reason. */
+  doc: string;
+}
+
+export interface DataCatalogTableTable {
+  name: string;
+  doc: string;
+  created_at: number;
+}
+
 export interface MetadataSchema {
   trial_component_associations: TrialComponentAssociationTable;
   metric_points: MetricPointTable;
   metric_summaries: MetricSummaryTable;
   lineage_associations: LineageAssociationTable;
+  data_flows: DataFlowTable;
+  data_flow_runs: DataFlowRunTable;
+  data_catalog_tables: DataCatalogTableTable;
   log_groups: LogGroupTable;
   log_streams: LogStreamTable;
   log_events: LogEventTable;

@@ -1,0 +1,42 @@
+/** Join two tables (inner, left, right, full, anti) and concatenate tables by column name. */
+import type { Column } from '../duck.ts';
+import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
+import { ident, literal } from '../sql.ts';
+
+export const join: TransformOperator = {
+  arity: 2,
+  async compile(ctx: CompileContext): Promise<CompiledTransform> {
+    const { params: p } = ctx;
+    const [left, right] = ctx.inputs as [typeof ctx.input, typeof ctx.input];
+    const type = p.oneOf('type', ['inner', 'left', 'right', 'full', 'anti', 'semi'] as const, 'inner');
+    const leftKeys = p.columnList('leftColumns', undefined, left.columns);
+    const rightKeys = p.has('rightColumns') ? p.columnList('rightColumns', undefined, right.columns) : leftKeys.map((c) => p.findColumn(c.name, right.columns));
+    if (leftKeys.length !== rightKeys.length) throw p.fail('leftColumns and rightColumns must list the same number of columns');
+    const on = leftKeys.map((l, i) => `l.${ident(l.name)} = r.${ident(rightKeys[i]!.name)}`).join(' AND ');
+    if (type === 'anti' || type === 'semi') {
+      return { select: `SELECT l.* FROM ${ident(left.table)} AS l ${type.toUpperCase()} JOIN ${ident(right.table)} AS r ON ${on} ORDER BY l.rowid` };
+    }
+    const suffix = p.string('rightSuffix', '_right');
+    const taken = new Set(left.columns.map((c) => c.name));
+    const rightList = right.columns.map((c: Column) => {
+      let name = c.name;
+      while (taken.has(name)) name += suffix;
+      taken.add(name);
+      return `r.${ident(c.name)} AS ${ident(name)}`;
+    });
+    const list = [...left.columns.map((c) => `l.${ident(c.name)}`), ...rightList];
+    return { select: `SELECT ${list.join(', ')} FROM ${ident(left.table)} AS l ${type.toUpperCase()} ${type === 'inner' ? '' : 'OUTER '}JOIN ${ident(right.table)} AS r ON ${on} ORDER BY l.rowid NULLS LAST, r.rowid` };
+  },
+};
+
+export const concatenate: TransformOperator = {
+  arity: 'many',
+  async compile(ctx: CompileContext): Promise<CompiledTransform> {
+    const p = ctx.params;
+    const indicator = p.optionalString('indicatorColumn');
+    const parts = ctx.inputs.map((r, i) => `SELECT *${indicator ? `, ${literal(ctx.node.inputs![i]!)} AS ${ident(indicator)}` : ''}, ${i} AS __part, rowid AS __rowid FROM ${ident(r.table)}`);
+    const all = `SELECT * EXCLUDE (__part, __rowid) FROM (${parts.join(' UNION ALL BY NAME ')}) ORDER BY __part, __rowid`;
+    if (!p.boolean('dropDuplicates', false)) return { select: all };
+    return { select: `SELECT DISTINCT * FROM (${all})` };
+  },
+};

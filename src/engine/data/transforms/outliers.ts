@@ -1,0 +1,71 @@
+/**
+ * Handle numeric outliers: standard deviation, robust (interquartile range), quantile or
+ * min-max bounds; remove the rows, clip the values to the bounds, or make them missing.
+ * Bounds are fitted on the input in the same statement, so an exported flow refits them.
+ */
+import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
+import { ident, isNumericType, literal } from '../sql.ts';
+
+const METHODS = ['standard_deviation', 'robust', 'quantile', 'min_max'] as const;
+
+export const handleOutliers: TransformOperator = {
+  async compile(ctx: CompileContext): Promise<CompiledTransform> {
+    const { params: p, input } = ctx;
+    const from = ident(input.table);
+    const method = p.oneOf('method', METHODS);
+    const fix = p.oneOf('fix', ['remove', 'clip', 'invalidate'] as const, 'remove');
+    const columns = p.columnList('columns');
+    for (const c of columns) if (!isNumericType(c.type)) throw p.fail(`column '${c.name}' is ${c.type}, not numeric`);
+    const stats: string[] = [];
+    const bounds = new Map<string, { lo: string; hi: string }>();
+    columns.forEach((c, i) => {
+      const col = ident(c.name);
+      const lo = `__lo${i}`;
+      const hi = `__hi${i}`;
+      switch (method) {
+        case 'standard_deviation': {
+          const k = p.number('standardDeviations', 4);
+          // Sample standard deviation (n-1), as pandas' std() and Spark's stddev.
+          stats.push(`avg(${col}) - ${literal(k)} * stddev_samp(${col}) AS ${lo}`, `avg(${col}) + ${literal(k)} * stddev_samp(${col}) AS ${hi}`);
+          break;
+        }
+        case 'robust': {
+          const ql = p.number('lowerQuantile', 0.25);
+          const qh = p.number('upperQuantile', 0.75);
+          const k = p.number('multiplier', 1.5);
+          const q1 = `quantile_cont(${col}, ${literal(ql)})`;
+          const q3 = `quantile_cont(${col}, ${literal(qh)})`;
+          stats.push(`${q1} - ${literal(k)} * (${q3} - ${q1}) AS ${lo}`, `${q3} + ${literal(k)} * (${q3} - ${q1}) AS ${hi}`);
+          break;
+        }
+        case 'quantile':
+          stats.push(`quantile_cont(${col}, ${literal(p.number('lowerQuantile', 0.01))}) AS ${lo}`, `quantile_cont(${col}, ${literal(p.number('upperQuantile', 0.99))}) AS ${hi}`);
+          break;
+        case 'min_max':
+          stats.push(`${literal(p.number('lowerThreshold'))} AS ${lo}`, `${literal(p.number('upperThreshold'))} AS ${hi}`);
+          break;
+      }
+      bounds.set(c.name, { lo: `__stats.${lo}`, hi: `__stats.${hi}` });
+    });
+    const statsFrom = `${from}, (SELECT ${stats.join(", ")} FROM ${from} LIMIT 1) AS __stats`;
+    const outside = (name: string) => {
+      const b = bounds.get(name)!;
+      return `(${ident(name)} < ${b.lo} OR ${ident(name)} > ${b.hi})`;
+    };
+    if (fix === 'remove') {
+      // Missing values are not outliers: rows with them stay.
+      const keep = columns.map((c) => `NOT coalesce(${outside(c.name)}, FALSE)`).join(' AND ');
+      return { select: `SELECT ${from}.* FROM ${statsFrom} WHERE ${keep}` };
+    }
+    const list = input.columns.map((c) => {
+      const b = bounds.get(c.name);
+      if (!b) return `${from}.${ident(c.name)}`;
+      const col = `${from}.${ident(c.name)}`;
+      const expr = fix === 'clip'
+        ? `CASE WHEN ${col} < ${b.lo} THEN ${b.lo} WHEN ${col} > ${b.hi} THEN ${b.hi} ELSE ${col} END`
+        : `CASE WHEN ${outside(c.name)} THEN NULL ELSE ${col} END`;
+      return `${fix === 'clip' ? `CAST(${expr} AS ${c.type.startsWith('DECIMAL') || /INT/.test(c.type) ? 'DOUBLE' : c.type})` : expr} AS ${ident(c.name)}`;
+    });
+    return { select: `SELECT ${list.join(', ')} FROM ${statsFrom}` };
+  },
+};
