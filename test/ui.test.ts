@@ -28,7 +28,7 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { startTestKiln, type TestKiln } from './helpers/kiln.ts';
 import { MetricsClient } from './helpers/metrics-client.ts';
-import { CHURN_XGBOOST } from './helpers/shared-data.ts';
+import { CHURN_XGBOOST, HOTEL_BOOKINGS } from './helpers/shared-data.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHOTS = path.join(root, 'test-artifacts', 'ui');
@@ -174,6 +174,48 @@ describe('Kiln Studio in a browser', () => {
     const series = await page.evaluate(() => fetch('/_kiln/console/experiments/trial-components/keras-studio-batch-20/metrics', { headers: { 'x-kiln-console': '1' } }).then((r) => r.json()));
     assert.deepEqual(series.Metrics[0].Points.map((p: { Step: number; Value: number }) => [p.Step, p.Value]), [[0, 1.2], [1, 0.7], [2, 1 / 3 + 0.2]]);
     await shot('experiment-compare');
+  });
+
+  test('Data flows: the hotel flow\'s DAG, a node preview, its coloured histogram, and a transform added from the form', async () => {
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    await k.s3().send(new PutObjectCommand({ Bucket: 'studio', Key: 'hotel/hotel_bookings.csv', Body: readFileSync(HOTEL_BOOKINGS) }));
+    const flow = {
+      version: 1,
+      nodes: [
+        { id: 'bookings', type: 'source', operator: 'csv', parameters: { uri: 's3://studio/hotel/hotel_bookings.csv' } },
+        { id: 'lead_time_histogram', type: 'analysis', operator: 'histogram', inputs: ['bookings'], parameters: { column: 'lead_time', colorBy: 'is_canceled', bins: 20 } },
+      ],
+    };
+    // Created through the console's forward to the data-flow API, as the page's own calls are.
+    const created = await page.evaluate(
+      (body) => fetch('/_kiln/console/flows-api/flows', { method: 'POST', headers: { 'content-type': 'application/json', 'x-kiln-console': '1' }, body: JSON.stringify(body) }).then((r) => r.status),
+      { name: 'hotel', flow },
+    );
+    assert.equal(created, 201);
+    await page.goto(`${k.endpoint}/#/flows`);
+    await page.getByRole('link', { name: 'hotel' }).click();
+    await page.getByRole('button', { name: 'node bookings' }).click();
+    const preview = page.getByRole('table', { name: 'preview' });
+    await preview.waitFor();
+    const shape = page.getByText(/rows × \d+ columns after/);
+    await shape.waitFor();
+    assert.match((await shape.textContent())!, /^19998 rows × 32 columns after bookings/);
+    await page.getByRole('button', { name: 'node lead_time_histogram' }).click();
+    await page.getByRole('img', { name: 'histogram chart' }).locator('canvas').waitFor();
+    await page.getByText('Histogram of lead_time by is_canceled').waitFor();
+    await shot('flow-histogram');
+
+    await page.getByLabel('node kind').selectOption('transform');
+    await page.getByLabel('operator').selectOption('manage_rows');
+    await page.getByLabel('node id').fill('dedupe');
+    await page.getByLabel('input node').selectOption('bookings');
+    await page.getByLabel('parameters').fill('{"operator": "drop_duplicates"}');
+    await page.getByRole('button', { name: 'Add node' }).click();
+    await page.getByRole('button', { name: 'node dedupe' }).click();
+    await page.getByText(/rows × 32 columns after/).waitFor();
+    const rows = Number((await page.getByText(/rows × 32 columns after/).textContent())!.match(/^(\d+) rows/)![1]);
+    assert.ok(rows > 0 && rows < 19998, `drop_duplicates kept ${rows} of 19998 rows`);
+    await shot('flow-transform-added');
   });
 
   test('Home lists what runs, and the clean-up view deletes what is picked', async () => {

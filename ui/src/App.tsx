@@ -9,6 +9,7 @@ import { Endpoints, Endpoint } from './pages/Endpoints';
 import { Models } from './pages/Models';
 import { TransformJobs, TransformJob } from './pages/Transforms';
 import { Experiments, Experiment } from './pages/Experiments';
+import { Flows, Flow } from './pages/Flows';
 
 const NAV: [string, string][] = [
   ['', 'Home'],
@@ -18,6 +19,7 @@ const NAV: [string, string][] = [
   ['models', 'Models'],
   ['endpoints', 'Endpoints'],
   ['transforms', 'Batch transforms'],
+  ['flows', 'Data flows'],
 ];
 
 function Page({ route }: { route: string[] }) {
@@ -35,6 +37,8 @@ function Page({ route }: { route: string[] }) {
       return <Models />;
     case 'endpoints':
       return name ? <Endpoint name={name} /> : <Endpoints />;
+    case 'flows':
+      return name ? <Flow name={name} /> : <Flows />;
     case 'transforms':
       return name ? <TransformJob name={name} /> : <TransformJobs />;
     default:

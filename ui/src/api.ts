@@ -42,6 +42,11 @@ export const api = {
     return fetch(`/_kiln/console/experiments/trial-components/${encodeURIComponent(trialComponent)}/metrics${q}`, { headers: HEADERS }).then((r) => json(r));
   },
 
+  /** Kiln's data-flow API (/_kiln/api/<path>), through the console as the signed-in user. */
+  flows<T = any>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    return fetch(`/_kiln/console/flows-api/${path}`, { method, headers: HEADERS, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then((r) => (r.status === 204 ? ({} as T) : json<T>(r)));
+  },
+
   objectUrl: (bucket: string, key: string) => `/_kiln/console/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
 
   upload(bucket: string, key: string, file: Blob): Promise<unknown> {
