@@ -57,28 +57,28 @@ function toRun(tc: any): Run {
   return { name: tc.TrialComponentName, display: tc.DisplayName ?? tc.TrialComponentName, status: tc.Status?.PrimaryStatus, parameters, metrics, created: tc.CreationTime };
 }
 
-async function runsOf(experiment: string): Promise<Run[]> {
-  const runs: Run[] = [];
-  let token: string | undefined;
-  do {
-    const page = await api.call('sagemaker', 'Search', {
-      Resource: 'ExperimentTrialComponent',
-      SearchExpression: { Filters: [{ Name: 'Parents.ExperimentName', Operator: 'Equals', Value: experiment }] },
-      SortBy: 'CreationTime',
-      SortOrder: 'Ascending',
-      MaxResults: 100,
-      ...(token ? { NextToken: token } : {}),
-    });
-    runs.push(...page.Results.map((r: any) => toRun(r.TrialComponent)));
-    token = page.NextToken;
-  } while (token && runs.length < 1000);
-  return runs;
+const PAGE = 100;
+
+/** One page of an experiment's runs (Search pages them; the page never holds them all). */
+async function runsOf(experiment: string, token: string | undefined): Promise<{ runs: Run[]; next?: string }> {
+  const page = await api.call('sagemaker', 'Search', {
+    Resource: 'ExperimentTrialComponent',
+    SearchExpression: { Filters: [{ Name: 'Parents.ExperimentName', Operator: 'Equals', Value: experiment }] },
+    SortBy: 'CreationTime',
+    SortOrder: 'Ascending',
+    MaxResults: PAGE,
+    ...(token ? { NextToken: token } : {}),
+  });
+  return { runs: page.Results.map((r: any) => toRun(r.TrialComponent)), next: page.NextToken };
 }
 
 const STATS = ['Last', 'Min', 'Max', 'Avg'] as const;
 
 export function Experiment({ name }: { name: string }) {
-  const { data: runs, error } = usePoll(() => runsOf(name), [name], 5000);
+  const [tokens, setTokens] = useState<string[]>([]);
+  const token = tokens.at(-1);
+  const { data: page, error } = usePoll(() => runsOf(name, token), [name, token], 5000);
+  const runs = page?.runs;
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [stat, setStat] = useState<(typeof STATS)[number]>('Last');
   const paramNames = useMemo(() => [...new Set((runs ?? []).flatMap((r) => Object.keys(r.parameters)))].sort(), [runs]);
@@ -156,6 +156,10 @@ export function Experiment({ name }: { name: string }) {
         </tbody>
       </table>
       {!runs.length && <p className="muted">No runs in this experiment yet.</p>}
+      <div className="toolbar">
+        {tokens.length > 0 && <button onClick={() => setTokens(tokens.slice(0, -1))}>Previous {PAGE}</button>}
+        {page?.next && <button onClick={() => setTokens([...tokens, page.next!])}>Next {PAGE}</button>}
+      </div>
       {selected.length > 0 && chosenMetric && (
         <section>
           <h2>Compare {selected.length} run(s)</h2>
