@@ -208,7 +208,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const startedAt = Date.now();
   // Search's run index is built on first use; building it now keeps a restart's first Search (and Studio's Experiments page) quick.
   void experiments.index.all().catch((e) => log.warn('could not warm the experiment search index', { error: String(e) }));
-  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }), experiments, flowsApi });
+  const studio = new ConsoleApi({ services, credentials, region: config.region, accountId: config.accountId, log: log.child({ component: 'console' }), experiments, endpoints, flowsApi });
   const metricSeries = metricSeriesRoute(experiments, credentials);
 
   const handle = createEdge({

@@ -146,6 +146,9 @@ describe('Kiln Studio in a browser', () => {
     await page.getByLabel('request body').fill('not,a,number');
     await page.getByRole('button', { name: 'Invoke' }).click();
     await page.locator('.error pre', { hasText: /Received client error \(415\)/ }).waitFor();
+    // One call through the SDK and two from the panel, one of them refused by the model.
+    await page.getByLabel('invocations of AllTraffic').filter({ hasText: '3' }).waitFor();
+    await page.getByRole('row', { name: /AllTraffic/ }).getByText('1 / 0').waitFor();
     await shot('endpoint-invoke');
   });
 

@@ -47,6 +47,10 @@ export const api = {
     return fetch(`/_kiln/console/flows-api/${path}`, { method, headers: HEADERS, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }).then((r) => (r.status === 204 ? ({} as T) : json<T>(r)));
   },
 
+  invocations(endpoint: string): Promise<any> {
+    return fetch(`/_kiln/console/endpoints/${encodeURIComponent(endpoint)}/invocations`, { headers: HEADERS }).then((r) => json(r));
+  },
+
   objectUrl: (bucket: string, key: string) => `/_kiln/console/objects/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`,
 
   upload(bucket: string, key: string, file: Blob): Promise<unknown> {

@@ -134,6 +134,12 @@ export interface InvokeOutput {
   CustomAttributes?: string;
 }
 
+export interface InvocationCounts {
+  Invocations: number;
+  Invocation4XXErrors: number;
+  Invocation5XXErrors: number;
+}
+
 export interface EndpointsDeps {
   db: MetadataDb;
   objects: ObjectStore;
@@ -157,6 +163,8 @@ const notFound = (name: string) => new AwsError('ValidationException', `Could no
 export class Endpoints {
   readonly repo: ResourceRepository<EndpointDoc>;
   private readonly live = new Map<string, Deployment>();
+  /** Per endpoint and variant, since this server started: CloudWatch's Invocations and error counts. */
+  private readonly counts = new Map<string, Map<string, InvocationCounts>>();
   /** Endpoints whose deployment is being (re)started: invocations wait for it. */
   private readonly starting = new Map<string, Promise<void>>();
   private readonly tasks = new Set<Promise<void>>();
@@ -394,7 +402,9 @@ export class Endpoints {
       variant.inflight++;
       try {
         reply = await variant.pool.invoke(header, input.Body);
+        this.count(input.EndpointName, variant.spec.VariantName, reply.status);
       } catch (e) {
+        if (e instanceof InstanceFailure && e.kind !== 'stopped') this.count(input.EndpointName, variant.spec.VariantName, 500);
         if (e instanceof InstanceFailure && e.kind === 'stopped' && attempt < 2) {
           // The deployment was switched (UpdateEndpoint) while this request was routed: retry on the new one.
           const next = this.live.get(input.EndpointName);
@@ -430,6 +440,21 @@ export class Endpoints {
       }
       throw this.modelError(input.EndpointName, reply.status, reply.message ?? '', false);
     }
+  }
+
+  private count(endpoint: string, variant: string, status: number): void {
+    let byVariant = this.counts.get(endpoint);
+    if (!byVariant) this.counts.set(endpoint, (byVariant = new Map()));
+    let c = byVariant.get(variant);
+    if (!c) byVariant.set(variant, (c = { Invocations: 0, Invocation4XXErrors: 0, Invocation5XXErrors: 0 }));
+    c.Invocations++;
+    if (status >= 400 && status < 500) c.Invocation4XXErrors++;
+    else if (status >= 500) c.Invocation5XXErrors++;
+  }
+
+  /** Invocation counts of an endpoint's variants since this server started. */
+  invocationCounts(endpoint: string): Record<string, InvocationCounts> {
+    return Object.fromEntries(this.counts.get(endpoint) ?? []);
   }
 
   private route(deployment: Deployment, input: InvokeInput): LiveVariant {
@@ -649,6 +674,7 @@ export class Endpoints {
     await this.starting.get(name);
     const deployment = this.live.get(name);
     this.live.delete(name);
+    this.counts.delete(name);
     await deployment?.stop(true);
     await this.repo.delete(name);
   }

@@ -8,6 +8,7 @@
  *   GET    objects/<bucket>/<key>        download an object
  *   PUT    objects/<bucket>/<key>        upload an object (the request body)
  *   GET    experiments/trial-components/<name>/metrics[?metricName=]   a run's full metric series
+ *   GET    endpoints/<name>/invocations   invocation and error counts per variant since the server started
  *   *      flows-api/<path>              Kiln's data-flow API (/_kiln/api/<path>) as the signed-in principal
  *
  * Operations run through the same providers, validation and authorization as signed AWS
@@ -20,6 +21,7 @@ import { authorize } from '../../iam/authorize.ts';
 import type { CredentialStore } from '../../iam/credentials.ts';
 import type { Principal } from '../../iam/principal.ts';
 import type { Experiments } from '../../engine/experiments/experiments.ts';
+import type { Endpoints } from '../../engine/hosting/endpoints.ts';
 import type { ServiceDefinition } from '../../services/registry.ts';
 import { handlerFor, type RequestContext } from '../../services/types.ts';
 import { AwsError, Errors, isAwsError } from '../errors.ts';
@@ -35,6 +37,7 @@ export interface ConsoleDeps {
   accountId: string;
   log: Logger;
   experiments: Experiments;
+  endpoints: Endpoints;
   /** The data-flow API's handler, called with the session's principal in place of a signature. */
   flowsApi(req: IncomingMessage, res: ServerResponse, url: URL, signedIn: Principal): Promise<boolean>;
 }
@@ -78,6 +81,7 @@ export class ConsoleApi {
       if (route === 'session') await this.session(req, res);
       else if (route.startsWith('api/') && req.method === 'POST') await this.call(req, res, route.slice(4));
       else if (route.startsWith('objects/')) await this.object(req, res, route.slice(8));
+      else if (/^endpoints\/[^/]+\/invocations$/.test(route) && req.method === 'GET') await this.invocations(req, res, route);
       else if (route.startsWith('flows-api/')) await this.flows(req, res, route.slice('flows-api/'.length), url);
       else if (route.startsWith('experiments/trial-components/') && route.endsWith('/metrics') && req.method === 'GET') await this.metricSeries(req, res, route, url);
       else return false;
@@ -176,6 +180,13 @@ export class ConsoleApi {
     }
     // Payloads (InvokeEndpoint's answer) go to the browser as text.
     sendJson(res, 200, Buffer.isBuffer(output?.Body) ? { ...output, Body: output.Body.toString('utf8') } : output);
+  }
+
+  private async invocations(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    const principal = this.principal(req);
+    const name = decodeURIComponent(route.split('/')[1]!);
+    const described = await this.run(principal, req, 'sagemaker', 'DescribeEndpoint', { EndpointName: name });
+    sendJson(res, 200, { EndpointName: name, EndpointStatus: (described as Record<string, unknown>).EndpointStatus, Variants: this.deps.endpoints.invocationCounts(name) });
   }
 
   private async flows(req: IncomingMessage, res: ServerResponse, rest: string, url: URL): Promise<void> {

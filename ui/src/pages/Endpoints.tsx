@@ -116,6 +116,7 @@ function InvokePanel({ endpoint, variants }: { endpoint: string; variants: strin
 export function Endpoint({ name }: { name: string }) {
   const busy = (d: any) => !d || ['Creating', 'Updating', 'Deleting', 'SystemUpdating', 'RollingBack'].includes(d.EndpointStatus);
   const { data: ep, error } = usePoll(() => api.call('sagemaker', 'DescribeEndpoint', { EndpointName: name }), [name], 1000, busy);
+  const { data: counts } = usePoll(() => api.invocations(name), [name], 2000);
   if (error) return <p className="error">{error.message}</p>;
   if (!ep) return <p className="loading">Loading…</p>;
   const remove = async () => {
@@ -142,6 +143,8 @@ export function Endpoint({ name }: { name: string }) {
             <th>Weight</th>
             <th>Instances</th>
             <th>Serverless</th>
+            <th>Invocations</th>
+            <th>4xx / 5xx errors</th>
           </tr>
         </thead>
         <tbody>
@@ -151,10 +154,15 @@ export function Endpoint({ name }: { name: string }) {
               <td>{v.CurrentWeight}</td>
               <td>{v.CurrentInstanceCount ?? '—'}</td>
               <td>{v.CurrentServerlessConfig ? `${v.CurrentServerlessConfig.MemorySizeInMB} MB, ${v.CurrentServerlessConfig.MaxConcurrency} concurrent` : '—'}</td>
+              <td aria-label={`invocations of ${v.VariantName}`}>{counts?.Variants?.[v.VariantName]?.Invocations ?? 0}</td>
+              <td>
+                {counts?.Variants?.[v.VariantName]?.Invocation4XXErrors ?? 0} / {counts?.Variants?.[v.VariantName]?.Invocation5XXErrors ?? 0}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="muted">Counts since the Kiln server started.</p>
       {ep.EndpointStatus === 'InService' && <InvokePanel endpoint={name} variants={(ep.ProductionVariants ?? []).map((v: any) => v.VariantName)} />}
     </>
   );

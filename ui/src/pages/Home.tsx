@@ -7,21 +7,23 @@ import { href } from '../router';
 
 interface Overview {
   training: any[];
+  processing: any[];
   transforms: any[];
   endpoints: any[];
 }
 
 async function overview(): Promise<Overview> {
-  const [t, b, e] = await Promise.all([
+  const [t, p, b, e] = await Promise.all([
     api.call('sagemaker', 'ListTrainingJobs', { SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 20 }),
+    api.call('sagemaker', 'ListProcessingJobs', { StatusEquals: 'InProgress', MaxResults: 100 }),
     api.call('sagemaker', 'ListTransformJobs', { SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 20 }),
     api.call('sagemaker', 'ListEndpoints', { SortBy: 'CreationTime', SortOrder: 'Descending', MaxResults: 100 }),
   ]);
-  return { training: t.TrainingJobSummaries, transforms: b.TransformJobSummaries, endpoints: e.Endpoints };
+  return { training: t.TrainingJobSummaries, processing: p.ProcessingJobSummaries, transforms: b.TransformJobSummaries, endpoints: e.Endpoints };
 }
 
 interface Billable {
-  kind: 'Training job' | 'Transform job' | 'Endpoint';
+  kind: 'Training job' | 'Processing job' | 'Transform job' | 'Endpoint';
   name: string;
   status: string;
   since: string;
@@ -31,6 +33,7 @@ interface Billable {
 function billable(o: Overview): Billable[] {
   return [
     ...o.training.filter((j) => j.TrainingJobStatus === 'InProgress').map((j) => ({ kind: 'Training job' as const, name: j.TrainingJobName, status: j.TrainingJobStatus, since: j.CreationTime, link: href('training', j.TrainingJobName) })),
+    ...o.processing.map((j) => ({ kind: 'Processing job' as const, name: j.ProcessingJobName, status: j.ProcessingJobStatus, since: j.CreationTime, link: '' })),
     ...o.transforms.filter((j) => j.TransformJobStatus === 'InProgress').map((j) => ({ kind: 'Transform job' as const, name: j.TransformJobName, status: j.TransformJobStatus, since: j.CreationTime, link: href('transforms', j.TransformJobName) })),
     ...o.endpoints.filter((e) => e.EndpointStatus !== 'Deleting').map((e) => ({ kind: 'Endpoint' as const, name: e.EndpointName, status: e.EndpointStatus, since: e.CreationTime, link: href('endpoints', e.EndpointName) })),
   ];
@@ -38,6 +41,7 @@ function billable(o: Overview): Billable[] {
 
 async function cleanUp(item: Billable): Promise<void> {
   if (item.kind === 'Training job') await api.call('sagemaker', 'StopTrainingJob', { TrainingJobName: item.name });
+  else if (item.kind === 'Processing job') await api.call('sagemaker', 'StopProcessingJob', { ProcessingJobName: item.name });
   else if (item.kind === 'Transform job') await api.call('sagemaker', 'StopTransformJob', { TransformJobName: item.name });
   else await api.call('sagemaker', 'DeleteEndpoint', { EndpointName: item.name });
 }
@@ -95,9 +99,7 @@ export function Home() {
                       />
                     </td>
                     <td>{i.kind}</td>
-                    <td>
-                      <a href={i.link}>{i.name}</a>
-                    </td>
+                    <td>{i.link ? <a href={i.link}>{i.name}</a> : i.name}</td>
                     <td>
                       <Status value={i.status} />
                     </td>
