@@ -37,6 +37,19 @@ export class TrialComponentIndex {
 
   invalidate(name: string): void {
     this.stale.add(name);
+    this.refreshSoon();
+  }
+
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  /** Reads changed components back in the background, so a burst of writes does not leave the next Search to do it. */
+  private refreshSoon(): void {
+    if (this.refreshTimer || !this.entries) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh().catch(() => undefined);
+    }, 200);
+    this.refreshTimer.unref();
   }
 
   /** New summaries of some metrics of a component, written by the metric store just now. */
