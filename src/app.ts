@@ -18,6 +18,7 @@ import { createFlowsApi } from './services/kiln-api/flows-api.ts';
 import { FlowSessions } from './services/kiln-api/flow-sessions.ts';
 import { LogStore } from './engine/logs/log-store.ts';
 import { Experiments } from './engine/experiments/experiments.ts';
+import { ProcessingJobTracking, TransformJobTracking } from './engine/experiments/batch-job-tracking.ts';
 import { SearchService } from './engine/experiments/search.ts';
 import { TrainingJobTracking, trainingJobComponentName } from './engine/experiments/training-job-tracking.ts';
 import { Lineage } from './engine/lineage/lineage.ts';
@@ -126,7 +127,14 @@ function buildTracking(config: KilnConfig, metadata: MetadataDb) {
       await trainingLineage.ended(job);
     },
   };
-  return { experiments, lineage, trainingListener, endpointListener: (models: HostingModels) => new EndpointLineage(lineage, models) };
+  return {
+    experiments,
+    lineage,
+    trainingListener,
+    processingListener: new ProcessingJobTracking(experiments),
+    transformListener: new TransformJobTracking(experiments),
+    endpointListener: (models: HostingModels) => new EndpointLineage(lineage, models),
+  };
 }
 
 export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
@@ -142,7 +150,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const recovered = await objects.recover();
   if (recovered.removedTempFiles || recovered.removedOrphans) log.info('object store recovered', recovered);
   const audit = new AuditLog(path.join(config.dataDir, 'logs', 'audit.jsonl'));
-  const { experiments, lineage, trainingListener, endpointListener } = buildTracking(config, metadata);
+  const { experiments, lineage, trainingListener, processingListener, transformListener, endpointListener } = buildTracking(config, metadata);
   const jobDeps = {
     db: metadata,
     objects,
@@ -155,7 +163,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const training = new TrainingJobs({ ...jobDeps, log: log.child({ component: 'training' }), listener: trainingListener });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended or resumed', { count: reconciled });
-  const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }) });
+  const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }), listener: processingListener });
   const reconciledProcessing = await processing.reconcile();
   if (reconciledProcessing) log.warn('processing jobs left running by a previous server were ended', { count: reconciledProcessing });
   const hostingModels = new HostingModels(metadata, config);
@@ -181,6 +189,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'transform' }),
+    listener: transformListener,
   });
   const endedTransforms = await transforms.reconcile();
   if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });

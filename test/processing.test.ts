@@ -8,6 +8,8 @@ import {
   CreateProcessingJobCommand,
   DescribeProcessingJobCommand,
   ListProcessingJobsCommand,
+  DescribeTrialComponentCommand,
+  ListTrialComponentsCommand,
   SageMakerClient,
   StopProcessingJobCommand,
   waitUntilProcessingJobCompletedOrStopped,
@@ -114,6 +116,7 @@ describe('processing jobs', () => {
             ],
           },
           Tags: [{ Key: 'stage', Value: 'demo' }],
+          ExperimentConfig: { ExperimentName: 'wine-prep', TrialName: 'wine-prep-trial' },
         }),
       ),
     );
@@ -130,6 +133,15 @@ describe('processing jobs', () => {
     assert.equal(testRows, 320);
     const log = await jobLog(logs, '/aws/sagemaker/ProcessingJobs', 'split-wine');
     assert.ok(log.includes('rows: 1279 train, 320 test; stage demo; job split-wine'), log.join('\n'));
+
+    // With ExperimentConfig the job is a trial component of that experiment, inputs and outputs as artifacts.
+    const tc = await sm.send(new DescribeTrialComponentCommand({ TrialComponentName: 'split-wine-aws-processing-job' }));
+    assert.equal(tc.Status?.PrimaryStatus, 'Completed');
+    assert.equal(tc.Source?.SourceType, 'SageMakerProcessingJob');
+    assert.equal(tc.InputArtifacts?.data?.Value, 's3://proc/raw');
+    assert.deepEqual(tc.OutputArtifacts, { train: { Value: 's3://proc/out/train' }, test: { Value: 's3://proc/out/test' } });
+    const trials = await sm.send(new ListTrialComponentsCommand({ ExperimentName: 'wine-prep' }));
+    assert.deepEqual(trials.TrialComponentSummaries?.map((t) => t.TrialComponentName), ['split-wine-aws-processing-job']);
 
     const listed = await sm.send(new ListProcessingJobsCommand({ NameContains: 'split', StatusEquals: 'Completed' }));
     assert.deepEqual(listed.ProcessingJobSummaries?.map((s) => s.ProcessingJobName), ['split-wine']);

@@ -9,6 +9,8 @@ import {
   CreateModelCommand,
   CreateTransformJobCommand,
   DescribeTransformJobCommand,
+  DescribeTrialComponentCommand,
+  SearchCommand,
   ListTransformJobsCommand,
   SageMakerClient,
   StopTransformJobCommand,
@@ -200,6 +202,24 @@ print(json.dumps({'status': d['TransformJobStatus'], 'reason': d.get('FailureRea
     assert.equal(first.length, 40);
     assert.equal(second.length, 60);
     [...first, ...second].forEach((v, i) => assert.ok(close(v, expected[i]!), `row ${i}`));
+  });
+
+  test('a transform job with ExperimentConfig becomes a trial component of that experiment', async () => {
+    const job = await transform({
+      TransformJobName: 'churn-tracked',
+      BatchStrategy: 'MultiRecord',
+      ExperimentConfig: { ExperimentName: 'churn-experiment', TrialName: 'churn-trial', TrialComponentDisplayName: 'batch-scoring' },
+    });
+    assert.equal(job.TransformJobStatus, 'Completed', job.FailureReason);
+    const tc = await sm.send(new DescribeTrialComponentCommand({ TrialComponentName: 'churn-tracked-aws-transform-job' }));
+    assert.equal(tc.DisplayName, 'batch-scoring');
+    assert.equal(tc.Status?.PrimaryStatus, 'Completed');
+    assert.deepEqual(tc.Source, { SourceArn: job.TransformJobArn, SourceType: 'SageMakerTransformJob' });
+    assert.equal(tc.Parameters?.['SageMaker.ModelName']?.StringValue, 'churn');
+    assert.equal(tc.InputArtifacts?.['SageMaker.TransformInput']?.Value, 's3://batch/in/features/');
+    assert.equal(tc.OutputArtifacts?.['SageMaker.TransformOutput']?.Value, 's3://batch/out/churn-tracked/');
+    const found = await sm.send(new SearchCommand({ Resource: 'ExperimentTrialComponent', SearchExpression: { Filters: [{ Name: 'Parents.ExperimentName', Operator: 'Equals', Value: 'churn-experiment' }] } }));
+    assert.deepEqual(found.Results?.map((r) => r.TrialComponent?.TrialComponentName), ['churn-tracked-aws-transform-job']);
   });
 
   test('bad requests are refused with the error SageMaker answers', async () => {

@@ -25,6 +25,8 @@ import { ACTIVE_PROCESSING, finishProcessing, publicProcessingView, type Process
 import { missingFramework } from './runtimes.ts';
 import { StderrTail } from './script-mode.ts';
 
+import type { JobListener } from './job-listener.ts';
+
 export const PROCESSING_LOG_GROUP = '/aws/sagemaker/ProcessingJobs';
 
 export interface ProcessingJobsDeps {
@@ -39,6 +41,7 @@ export interface ProcessingJobsDeps {
   stopGraceMs?: number;
   /** How often Continuous outputs are uploaded while the job runs. */
   continuousUploadMs?: number;
+  listener?: JobListener<ProcessingJobDoc>;
 }
 
 interface ActiveRun {
@@ -135,6 +138,7 @@ export class ProcessingJobs {
     if (!(await this.repo.insert(doc))) {
       throw new AwsError('ResourceInUse', `Job name must be unique within an AWS account and region, and a job with this name already exists (${arn})`);
     }
+    await this.notify('created', doc);
     this.launch(name);
     return { ProcessingJobArn: arn };
   }
@@ -191,11 +195,12 @@ export class ProcessingJobs {
     const stale = await this.repo.listByStatus(ACTIVE_PROCESSING);
     for (const doc of stale) {
       if (doc._kiln?.pid) this.deps.executor.killOrphan(doc._kiln.pid, doc.ProcessingJobName);
-      await this.repo.update(doc.ProcessingJobName, (d) => {
+      const ended = await this.repo.update(doc.ProcessingJobName, (d) => {
         if (!ACTIVE_PROCESSING.includes(d.ProcessingJobStatus)) return undefined;
         if (d.ProcessingJobStatus === 'Stopping') return finishProcessing(d, 'Stopped', new Date());
         return finishProcessing(d, 'Failed', new Date(), 'InternalServerError: The Kiln server stopped while this processing job was running, so the job was ended. Start it again with a new name.');
       });
+      if (ended && !ACTIVE_PROCESSING.includes(ended.ProcessingJobStatus)) await this.notify('ended', ended);
     }
     return stale.length;
   }
@@ -334,9 +339,18 @@ export class ProcessingJobs {
       clearTimeout(runtimeTimer);
       await writer.flush();
     }
-    await this.repo.update(name, (d) => {
+    const ended = await this.repo.update(name, (d) => {
       const status = outcome.status === 'Completed' && d.ProcessingJobStatus === 'Stopping' ? 'Stopped' : outcome.status;
       return finishProcessing(d, status, new Date(), outcome.reason ? failureReason(outcome.reason) : undefined, outcome.exitMessage);
     });
+    if (ended) await this.notify('ended', ended);
+  }
+
+  private async notify(event: keyof JobListener<ProcessingJobDoc>, doc: ProcessingJobDoc): Promise<void> {
+    try {
+      await this.deps.listener?.[event](doc);
+    } catch (e) {
+      this.deps.log.error(`processing job listener failed on ${event}`, { job: doc.ProcessingJobName, error: String((e as Error)?.stack ?? e) });
+    }
   }
 }

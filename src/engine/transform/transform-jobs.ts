@@ -22,6 +22,7 @@ import { parseS3Uri, relativeToPrefix, type S3Location } from '../jobs/channels.
 import { failureReason, JobFailure } from '../jobs/failure.ts';
 import { resolveImage } from '../jobs/images.ts';
 import { instanceType, memoryLimitBytes } from '../jobs/instance-types.ts';
+import type { JobListener } from '../jobs/job-listener.ts';
 import { JobLogWriter, type LogSink } from '../jobs/job-logs.ts';
 import { fetchModelArtifact } from '../models/model-artifacts.ts';
 import { inputFilter, outputStage, recordKind, splitPredictions, type OutputStage, type RecordKind } from './data-processing.ts';
@@ -44,6 +45,7 @@ export interface TransformJobsDeps {
   region: string;
   accountId: string;
   log: Logger;
+  listener?: JobListener<TransformJobDoc>;
 }
 
 interface ActiveRun {
@@ -146,6 +148,7 @@ export class TransformJobs {
       const existing = await this.repo.get(name);
       throw new AwsError('ResourceInUse', `Job name must be unique within an AWS account and region, and a job with this name already exists (${existing?.TransformJobArn ?? arn})`);
     }
+    await this.notify('created', doc);
     this.launch(name);
     return { TransformJobArn: arn };
   }
@@ -205,11 +208,12 @@ export class TransformJobs {
   async reconcile(): Promise<number> {
     const stale = await this.repo.listByStatus(ACTIVE_TRANSFORM_STATUSES);
     for (const doc of stale) {
-      await this.repo.update(doc.TransformJobName, (d) => {
+      const ended = await this.repo.update(doc.TransformJobName, (d) => {
         if (!ACTIVE_TRANSFORM_STATUSES.includes(d.TransformJobStatus)) return undefined;
         if (d.TransformJobStatus === 'Stopping') return finishTransform(d, 'Stopped', new Date());
         return finishTransform(d, 'Failed', new Date(), 'InternalServerError: The Kiln server stopped while this transform job was running, so the job was ended. Start it again with a new name.');
       });
+      if (ended) await this.notify('ended', ended);
       this.deps.log.warn('transform job ended by restart reconciliation', { job: doc.TransformJobName });
     }
     return stale.length;
@@ -262,10 +266,19 @@ export class TransformJobs {
       await run.pool?.stop();
       await writer.flush();
     }
-    await this.repo.update(name, (d) => {
+    const ended = await this.repo.update(name, (d) => {
       const final = status === 'Completed' && d.TransformJobStatus === 'Stopping' ? 'Stopped' : status;
       return finishTransform(d, final, new Date(), reason ? failureReason(reason) : undefined);
     });
+    if (ended) await this.notify('ended', ended);
+  }
+
+  private async notify(event: keyof JobListener<TransformJobDoc>, doc: TransformJobDoc): Promise<void> {
+    try {
+      await this.deps.listener?.[event](doc);
+    } catch (e) {
+      this.deps.log.error(`transform job listener failed on ${event}`, { job: doc.TransformJobName, error: String((e as Error)?.stack ?? e) });
+    }
   }
 
   /**
