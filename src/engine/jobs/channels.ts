@@ -38,7 +38,8 @@ async function download(objects: ObjectStore, bucket: string, key: string, file:
   return meta.size;
 }
 
-async function listAll(objects: ObjectStore, bucket: string, prefix: string): Promise<string[]> {
+/** Every key under `prefix`, following the listing's pages. */
+export async function listKeys(objects: ObjectStore, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let after: string | undefined;
   for (;;) {
@@ -68,6 +69,29 @@ export function relativeToPrefix(key: string, prefix: string): string {
   return key.slice(prefix.lastIndexOf('/') + 1);
 }
 
+/**
+ * A manifest file's prefix and the keys it lists relative to it:
+ * `[{"prefix": "s3://bucket/prefix/"}, "relative/key", ...]`. `about` says whose manifest it
+ * is in messages (e.g. " of channel 'train'"). Store errors reach the caller as they are.
+ */
+export async function readManifest(objects: ObjectStore, location: S3Location, uri: string, about = ''): Promise<{ prefix: S3Location; entries: string[] }> {
+  const { body } = await objects.getObject(location.bucket, location.key);
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(c as Buffer);
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new JobFailure(`ClientError: The manifest file '${uri}'${about} is not valid JSON.`);
+  }
+  const [head, ...entries] = Array.isArray(manifest) ? manifest : [];
+  const prefix = parseS3Uri((head as { prefix?: string } | undefined)?.prefix ?? '');
+  if (!prefix || !entries.every((e) => typeof e === 'string')) {
+    throw new JobFailure(`ClientError: The manifest file '${uri}' must be a JSON array: [{"prefix": "s3://bucket/prefix/"}, "relative/key", ...].`);
+  }
+  return { prefix, entries: entries as string[] };
+}
+
 /** Downloads one channel; returns the number of files and bytes placed in `dir`. */
 export async function downloadChannel(objects: ObjectStore, channel: ChannelSource, dir: string): Promise<{ files: number; bytes: number }> {
   const source = channel.DataSource?.S3DataSource;
@@ -83,28 +107,15 @@ export async function downloadChannel(objects: ObjectStore, channel: ChannelSour
   try {
     const type = source.S3DataType ?? 'S3Prefix';
     if (type === 'S3Prefix') {
-      const keys = (await listAll(objects, location.bucket, location.key)).filter((k) => !k.endsWith('/'));
+      const keys = (await listKeys(objects, location.bucket, location.key)).filter((k) => !k.endsWith('/'));
       if (!keys.length) throw new JobFailure(`ClientError: No S3 objects found under S3 URL "${uri}" given in input data source. Please ensure that the bucket exists in the selected region (us-east-1), that objects exist under that S3 prefix, and that the role has access to them.`);
       for (const key of keys) {
         bytes += await download(objects, location.bucket, key, safeJoin(dir, relativeToPrefix(key, location.key)));
         files++;
       }
     } else if (type === 'ManifestFile') {
-      const { body } = await objects.getObject(location.bucket, location.key);
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c as Buffer);
-      let manifest: unknown;
-      try {
-        manifest = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        throw new JobFailure(`ClientError: The manifest file '${uri}' of channel '${channel.ChannelName}' is not valid JSON.`);
-      }
-      const [head, ...entries] = Array.isArray(manifest) ? manifest : [];
-      const prefix = parseS3Uri((head as { prefix?: string } | undefined)?.prefix ?? '');
-      if (!prefix || !entries.every((e) => typeof e === 'string')) {
-        throw new JobFailure(`ClientError: The manifest file '${uri}' must be a JSON array: [{"prefix": "s3://bucket/prefix/"}, "relative/key", ...].`);
-      }
-      for (const relative of entries as string[]) {
+      const { prefix, entries } = await readManifest(objects, location, uri, ` of channel '${channel.ChannelName}'`);
+      for (const relative of entries) {
         bytes += await download(objects, prefix.bucket, prefix.key + relative, safeJoin(dir, relative));
         files++;
       }

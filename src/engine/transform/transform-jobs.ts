@@ -18,7 +18,7 @@ import { primaryContainer, type HostingModels } from '../hosting/models.ts';
 import { emptyModelDir, scriptServingWorker, servingFramework } from '../hosting/script-serving.ts';
 import { InstanceFailure, VariantPool, type WorkerCommand, type WorkerReply } from '../hosting/variant-pool.ts';
 import { joinS3 } from '../jobs/artifacts.ts';
-import { parseS3Uri, relativeToPrefix, type S3Location } from '../jobs/channels.ts';
+import { listKeys, parseS3Uri, readManifest, relativeToPrefix, type S3Location } from '../jobs/channels.ts';
 import { failureReason, JobFailure } from '../jobs/failure.ts';
 import { resolveImage } from '../jobs/images.ts';
 import { instanceType, memoryLimitBytes } from '../jobs/instance-types.ts';
@@ -351,45 +351,26 @@ export class TransformJobs {
     const location = parseS3Uri(source.S3Uri)!;
     const out: InputObject[] = [];
     if (source.S3DataType === 'ManifestFile') {
-      const manifest = await this.readManifest(source.S3Uri, location);
+      let manifest: { prefix: S3Location; entries: string[] };
+      try {
+        manifest = await readManifest(this.deps.objects, location, source.S3Uri);
+      } catch (e) {
+        if (e instanceof JobFailure) throw e;
+        throw new JobFailure(`ClientError: Could not read the manifest file ${source.S3Uri}: ${(e as Error).message}`);
+      }
+      // Outputs are written beside each entry's path: none may climb out of the output prefix.
+      if (manifest.entries.some((e) => e.split('/').includes('..'))) {
+        throw new JobFailure(`ClientError: The manifest file '${source.S3Uri}' must be a JSON array: [{"prefix": "s3://bucket/prefix/"}, "relative/key", ...].`);
+      }
       for (const relative of manifest.entries) out.push({ bucket: manifest.prefix.bucket, key: manifest.prefix.key + relative, relative });
     } else {
-      let after: string | undefined;
-      for (;;) {
-        const page = await this.deps.objects.listObjects({ bucket: location.bucket, prefix: location.key, after, maxKeys: 1000 }).catch((e) => {
-          throw new JobFailure(`ClientError: Could not list the input ${source.S3Uri}: ${(e as Error).message}`);
-        });
-        for (const o of page.objects) if (!o.key.endsWith('/')) out.push({ bucket: location.bucket, key: o.key, relative: relativeToPrefix(o.key, location.key) });
-        if (!page.isTruncated) break;
-        after = page.nextAfter ?? page.objects.at(-1)?.key;
-      }
+      const keys = await listKeys(this.deps.objects, location.bucket, location.key).catch((e) => {
+        throw new JobFailure(`ClientError: Could not list the input ${source.S3Uri}: ${(e as Error).message}`);
+      });
+      for (const key of keys) if (!key.endsWith('/')) out.push({ bucket: location.bucket, key, relative: relativeToPrefix(key, location.key) });
     }
     if (!out.length) throw new JobFailure(`ClientError: No S3 objects found under S3 URL "${source.S3Uri}" given in input data source. Please ensure that the bucket exists in the selected region, and that objects exist under that S3 prefix.`);
     return out;
-  }
-
-  private async readManifest(uri: string, location: S3Location): Promise<{ prefix: S3Location; entries: string[] }> {
-    let text: string;
-    try {
-      const { body } = await this.deps.objects.getObject(location.bucket, location.key);
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c as Buffer);
-      text = Buffer.concat(chunks).toString('utf8');
-    } catch (e) {
-      throw new JobFailure(`ClientError: Could not read the manifest file ${uri}: ${(e as Error).message}`);
-    }
-    let manifest: unknown;
-    try {
-      manifest = JSON.parse(text);
-    } catch {
-      throw new JobFailure(`ClientError: The manifest file '${uri}' is not valid JSON.`);
-    }
-    const [head, ...entries] = Array.isArray(manifest) ? manifest : [];
-    const prefix = parseS3Uri((head as { prefix?: string } | undefined)?.prefix ?? '');
-    if (!prefix || !entries.every((e) => typeof e === 'string' && !e.split('/').includes('..'))) {
-      throw new JobFailure(`ClientError: The manifest file '${uri}' must be a JSON array: [{"prefix": "s3://bucket/prefix/"}, "relative/key", ...].`);
-    }
-    return { prefix, entries: entries as string[] };
   }
 
   /** Streams one input object through the containers into `<S3OutputPath>/<relative>.out`. */
