@@ -25,7 +25,7 @@ import { ACTIVE_PROCESSING, finishProcessing, publicProcessingView, type Process
 import { missingFramework } from './runtimes.ts';
 import { StderrTail } from './script-mode.ts';
 
-import type { JobListener } from './job-listener.ts';
+import { notifyListener, type JobListener } from './job-listener.ts';
 
 export const PROCESSING_LOG_GROUP = '/aws/sagemaker/ProcessingJobs';
 
@@ -346,11 +346,7 @@ export class ProcessingJobs {
     if (ended) await this.notify('ended', ended);
   }
 
-  private async notify(event: keyof JobListener<ProcessingJobDoc>, doc: ProcessingJobDoc): Promise<void> {
-    try {
-      await this.deps.listener?.[event](doc);
-    } catch (e) {
-      this.deps.log.error(`processing job listener failed on ${event}`, { job: doc.ProcessingJobName, error: String((e as Error)?.stack ?? e) });
-    }
+  private notify(event: keyof JobListener<ProcessingJobDoc>, doc: ProcessingJobDoc): Promise<void> {
+    return notifyListener(this.deps.listener, event, doc, { kind: 'processing job', name: doc.ProcessingJobName, log: this.deps.log });
   }
 }

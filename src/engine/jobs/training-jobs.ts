@@ -16,6 +16,7 @@ import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
 import { DirectoryUploader } from './directory-uploader.ts';
 import { containerPaths, createLayout, trainingEnvironment, writeConfigFiles, type ContainerPaths } from './container-layout.ts';
 import type { Executor, JobProcess } from './executor.ts';
+import { notifyListener, type JobListener } from './job-listener.ts';
 import { failureReason, JobFailure } from './failure.ts';
 import { frameworkLabel } from './framework-images.ts';
 import { resolveImage } from './images.ts';
@@ -54,10 +55,7 @@ export interface TrainingJobsDeps {
   listener?: TrainingJobListener;
 }
 
-export interface TrainingJobListener {
-  created(job: TrainingJobDoc): Promise<void>;
-  ended(job: TrainingJobDoc): Promise<void>;
-}
+export type TrainingJobListener = JobListener<TrainingJobDoc>;
 
 interface ActiveRun {
   stopRequested: boolean;
@@ -444,12 +442,8 @@ export class TrainingJobs {
     if (ended) await this.notify('ended', ended);
   }
 
-  private async notify(event: keyof TrainingJobListener, doc: TrainingJobDoc): Promise<void> {
-    try {
-      await this.deps.listener?.[event](doc);
-    } catch (e) {
-      this.deps.log.error(`training job listener failed on ${event}`, { job: doc.TrainingJobName, error: String((e as Error)?.stack ?? e) });
-    }
+  private notify(event: keyof JobListener<TrainingJobDoc>, doc: TrainingJobDoc): Promise<void> {
+    return notifyListener(this.deps.listener, event, doc, { kind: 'training job', name: doc.TrainingJobName, log: this.deps.log });
   }
 
   /** CheckpointConfig: what a previous run (or a resumed spot job) left in S3 goes into /opt/ml/checkpoints first. */

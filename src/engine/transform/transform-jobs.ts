@@ -22,7 +22,7 @@ import { listKeys, parseS3Uri, readManifest, relativeToPrefix, type S3Location }
 import { failureReason, JobFailure } from '../jobs/failure.ts';
 import { resolveImage } from '../jobs/images.ts';
 import { instanceType, memoryLimitBytes } from '../jobs/instance-types.ts';
-import type { JobListener } from '../jobs/job-listener.ts';
+import { notifyListener, type JobListener } from '../jobs/job-listener.ts';
 import { JobLogWriter, type LogSink } from '../jobs/job-logs.ts';
 import { fetchModelArtifact } from '../models/model-artifacts.ts';
 import { inputFilter, outputStage, recordKind, splitPredictions, type OutputStage, type RecordKind } from './data-processing.ts';
@@ -273,12 +273,8 @@ export class TransformJobs {
     if (ended) await this.notify('ended', ended);
   }
 
-  private async notify(event: keyof JobListener<TransformJobDoc>, doc: TransformJobDoc): Promise<void> {
-    try {
-      await this.deps.listener?.[event](doc);
-    } catch (e) {
-      this.deps.log.error(`transform job listener failed on ${event}`, { job: doc.TransformJobName, error: String((e as Error)?.stack ?? e) });
-    }
+  private notify(event: keyof JobListener<TransformJobDoc>, doc: TransformJobDoc): Promise<void> {
+    return notifyListener(this.deps.listener, event, doc, { kind: 'transform job', name: doc.TransformJobName, log: this.deps.log });
   }
 
   /**
