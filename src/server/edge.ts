@@ -11,8 +11,8 @@ import { authorize } from '../iam/authorize.ts';
 import type { AuditLog } from '../iam/audit.ts';
 import type { CredentialStore } from '../iam/credentials.ts';
 import type { Principal } from '../iam/principal.ts';
-import type { ServiceDefinition } from '../services/registry.ts';
-import { handlerFor, type RequestContext } from '../services/types.ts';
+import { checkInput, operationHandler, type ServiceDefinition } from '../services/registry.ts';
+import type { RequestContext } from '../services/types.ts';
 import type { Checksums } from '../store/objects/types.ts';
 import { decodeAwsChunked } from './aws-chunked.ts';
 import type { ResolvedOperation } from './codecs/codec.ts';
@@ -21,7 +21,6 @@ import { header, type KilnRequest, type KilnResponse } from './http-types.ts';
 import type { Logger } from './logger.ts';
 import { readBody } from './request-body.ts';
 import { parseAuthService, payloadMismatchError, verifySignature, type VerifiedSignature } from './sigv4.ts';
-import { validateInput } from './validate.ts';
 import { bucketFromHost } from './virtual-host.ts';
 
 export interface EdgeDeps {
@@ -115,15 +114,11 @@ export function createEdge(deps: EdgeDeps) {
       }
       const operation = resolved.operation;
       const input = service.codec.parseInput(service.model, resolved, req);
-      if (service.id !== 's3') {
-        const problems = validateInput(service.model, service.botocoreName, operation.name, input);
-        if (problems.length) throw service.validationError?.(problems, requestId) ?? Errors.validation(problems);
-      }
+      checkInput(service, operation.name, input, requestId);
       resourceArn = service.resourceArn(operation, input, { region: config.region, accountId: config.accountId });
       authorize(principal, `${service.iamPrefix}:${operation.name}`, resourceArn);
 
-      const handler = handlerFor(service.provider, operation.name);
-      if (!handler) throw Errors.notImplemented(service.model.metadata.serviceId, operation.name);
+      const handler = operationHandler(service, operation.name);
       const ctx = requestContext(requestId, principal, sourceIp, verified, req, log.child({ requestId }));
       const output = await handler(input, ctx);
       response = service.codec.serializeOutput(service.model, operation, output, requestId);

@@ -7,7 +7,9 @@ import type { Codec } from '../server/codecs/codec.ts';
 import { awsJsonCodec, restJsonCodec } from '../server/codecs/json.ts';
 import { queryCodec } from '../server/codecs/query.ts';
 import { restXmlCodec } from '../server/codecs/rest-xml.ts';
-import type { Provider } from './types.ts';
+import { Errors } from '../server/errors.ts';
+import { validateInput } from '../server/validate.ts';
+import { handlerFor, type OperationHandler, type Provider } from './types.ts';
 
 export interface ServiceDefinition {
   /** Kiln's name for the service, also the IAM action prefix (s3, sagemaker, sts, logs). */
@@ -61,3 +63,17 @@ export function defineService(opts: {
 
 export const s3ResourceArn: ServiceDefinition['resourceArn'] = (_op, input) =>
   input.Bucket ? `arn:aws:s3:::${input.Bucket}${input.Key !== undefined ? `/${input.Key}` : ''}` : 'arn:aws:s3:::*';
+
+/** Checks an operation's input against the API model, worded as the service words it (S3 checks its own). */
+export function checkInput(service: ServiceDefinition, operation: string, input: Record<string, unknown>, requestId: string): void {
+  if (service.id === 's3') return;
+  const problems = validateInput(service.model, service.botocoreName, operation, input);
+  if (problems.length) throw service.validationError?.(problems, requestId) ?? Errors.validation(problems);
+}
+
+/** The provider method implementing an operation, or the NotImplemented error. */
+export function operationHandler(service: ServiceDefinition, operation: string): OperationHandler {
+  const handler = handlerFor(service.provider, operation);
+  if (!handler) throw Errors.notImplemented(service.model.metadata.serviceId, operation);
+  return handler;
+}

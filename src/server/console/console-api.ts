@@ -22,12 +22,12 @@ import type { CredentialStore } from '../../iam/credentials.ts';
 import type { Principal } from '../../iam/principal.ts';
 import type { Experiments } from '../../engine/experiments/experiments.ts';
 import type { Endpoints } from '../../engine/hosting/endpoints.ts';
-import type { ServiceDefinition } from '../../services/registry.ts';
-import { handlerFor, type RequestContext } from '../../services/types.ts';
+import { checkInput, operationHandler, type ServiceDefinition } from '../../services/registry.ts';
+import { metricSeriesFor } from '../../services/sagemaker-metrics/series-route.ts';
+import type { RequestContext } from '../../services/types.ts';
 import { AwsError, Errors, isAwsError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { readBody } from '../request-body.ts';
-import { validateInput } from '../validate.ts';
 import { cookieValue, sameSecret, SESSION_COOKIE, sessionCookie, SessionStore } from './sessions.ts';
 
 export interface ConsoleDeps {
@@ -152,14 +152,10 @@ export class ConsoleApi {
     const service = this.deps.services.find((s) => s.id === serviceId);
     const op = service?.model.operations.get(operation);
     if (!service || !op) throw new AwsError('UnknownOperationException', `Unknown operation ${serviceId}:${operation}.`, 400);
-    if (service.id !== 's3') {
-      const problems = validateInput(service.model, service.botocoreName, operation, input);
-      if (problems.length) throw service.validationError?.(problems, '') ?? Errors.validation(problems);
-    }
+    const ctx = this.context(principal, req);
+    checkInput(service, operation, input, ctx.requestId);
     authorize(principal, `${service.iamPrefix}:${operation}`, service.resourceArn(op, input, { region: this.deps.region, accountId: this.deps.accountId }));
-    const handler = handlerFor(service.provider, operation);
-    if (!handler) throw Errors.notImplemented(service.model.metadata.serviceId, operation);
-    return handler(input, this.context(principal, req));
+    return operationHandler(service, operation)(input, ctx);
   }
 
   private async call(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
@@ -204,13 +200,7 @@ export class ConsoleApi {
     } catch {
       throw new AwsError('ValidationException', 'The trial component name in the path is not valid.', 400);
     }
-    const { doc } = await this.deps.experiments.describeTrialComponent(name);
-    authorize(principal, 'sagemaker:DescribeTrialComponent', doc.TrialComponentArn);
-    const series = await this.deps.experiments.metrics.series(doc.TrialComponentName, url.searchParams.get('metricName') ?? undefined);
-    sendJson(res, 200, {
-      TrialComponentName: doc.TrialComponentName,
-      Metrics: series.map((s) => ({ ...s, Points: s.Points.map((p) => ({ ...p, Timestamp: p.Timestamp.getTime() / 1000 })) })),
-    });
+    sendJson(res, 200, await metricSeriesFor(this.deps.experiments, principal, name, url.searchParams.get('metricName') ?? undefined));
   }
 
   private async object(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {

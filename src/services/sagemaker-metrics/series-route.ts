@@ -8,10 +8,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Experiments } from '../../engine/experiments/experiments.ts';
 import { authorize } from '../../iam/authorize.ts';
 import type { CredentialStore } from '../../iam/credentials.ts';
+import type { Principal } from '../../iam/principal.ts';
 import { AwsError, isAwsError } from '../../server/errors.ts';
 import { verifySignature, EMPTY_SHA256 } from '../../server/sigv4.ts';
 
 const ROUTE = /^\/_kiln\/experiments\/trial-components\/([^/]+)\/metrics$/;
+
+/** The series behind a trial component's metric summaries (timestamps in epoch seconds), for a principal allowed to describe it. */
+export async function metricSeriesFor(experiments: Experiments, principal: Principal, name: string, metricName?: string): Promise<Record<string, unknown>> {
+  const { doc } = await experiments.describeTrialComponent(name);
+  authorize(principal, 'sagemaker:DescribeTrialComponent', doc.TrialComponentArn);
+  const series = await experiments.metrics.series(doc.TrialComponentName, metricName);
+  return {
+    TrialComponentName: doc.TrialComponentName,
+    Metrics: series.map((s) => ({ ...s, Points: s.Points.map((p) => ({ ...p, Timestamp: p.Timestamp.getTime() / 1000 })) })),
+  };
+}
 
 export function metricSeriesRoute(experiments: Experiments, credentials: CredentialStore) {
   return async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
@@ -33,14 +45,7 @@ export function metricSeriesRoute(experiments: Experiments, credentials: Credent
       );
       const principal = credentials.principalFor(verified.accessKeyId);
       if (!principal) throw new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
-      const name = decodeURIComponent(match[1]!);
-      const { doc } = await experiments.describeTrialComponent(name);
-      authorize(principal, 'sagemaker:DescribeTrialComponent', doc.TrialComponentArn);
-      const series = await experiments.metrics.series(doc.TrialComponentName, url.searchParams.get('metricName') ?? undefined);
-      send(200, {
-        TrialComponentName: doc.TrialComponentName,
-        Metrics: series.map((s) => ({ ...s, Points: s.Points.map((p) => ({ ...p, Timestamp: p.Timestamp.getTime() / 1000 })) })),
-      });
+      send(200, await metricSeriesFor(experiments, principal, decodeURIComponent(match[1]!), url.searchParams.get('metricName') ?? undefined));
     } catch (e) {
       const error = isAwsError(e) ? e : new AwsError('InternalFailure', 'An internal error occurred.', 500);
       send(error.status, { __type: error.code, message: error.message });
