@@ -1,9 +1,10 @@
 /** A line chart of named series (ECharts, loaded with the page that needs it). */
-import { useEffect, useRef } from 'react';
+import { useMemo } from 'react';
 import * as echarts from 'echarts/core';
 import { LineChart as Lines } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
+import { useEChart } from './useEChart';
 
 echarts.use([Lines, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
@@ -13,20 +14,9 @@ export interface Series {
 }
 
 export function LineChart({ series, xName, height = 280, label }: { series: Series[]; xName: string; height?: number; label: string }) {
-  const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<echarts.ECharts | undefined>(undefined);
-  useEffect(() => {
-    chart.current = echarts.init(el.current!);
-    const resize = () => chart.current?.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.current?.dispose();
-    };
-  }, []);
-  useEffect(() => {
-    chart.current?.setOption(
-      {
+  const el = useEChart(
+    useMemo(
+      () => ({
         animation: false,
         tooltip: { trigger: 'axis' },
         legend: { top: 0 },
@@ -34,9 +24,9 @@ export function LineChart({ series, xName, height = 280, label }: { series: Seri
         xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 24, minInterval: 1 },
         yAxis: { type: 'value', scale: true },
         series: series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, data: s.points })),
-      },
-      true,
-    );
-  }, [series, xName]);
+      }),
+      [series, xName],
+    ),
+  );
   return <div ref={el} className="chart" role="img" aria-label={label} style={{ height }} />;
 }

@@ -2,11 +2,12 @@
  * Draws the Vega-Lite specs Kiln's data-flow analyses return (bar, point and rect marks with
  * x, y, color and facet encodings) with ECharts, one small chart per facet value.
  */
-import { useEffect, useRef } from 'react';
+import { useMemo } from 'react';
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, ScatterChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
+import { useEChart } from './useEChart';
 
 echarts.use([BarChart, ScatterChart, HeatmapChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 
@@ -85,17 +86,7 @@ function option(spec: VegaLiteSpec, rows: Record<string, unknown>[], title?: str
 }
 
 function Panel({ spec, rows, title, height }: { spec: VegaLiteSpec; rows: Record<string, unknown>[]; title?: string; height: number }) {
-  const el = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const chart = echarts.init(el.current!);
-    chart.setOption(option(spec, rows, title));
-    const resize = () => chart.resize();
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      chart.dispose();
-    };
-  }, [spec, rows, title]);
+  const el = useEChart(useMemo(() => option(spec, rows, title), [spec, rows, title]));
   return <div ref={el} className="chart" style={{ height }} />;
 }
 
