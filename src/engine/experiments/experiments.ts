@@ -4,7 +4,8 @@
  */
 import { AwsError } from '../../server/errors.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
-import { InvalidNextToken, ResourceRepository } from '../../store/metadata/resources.ts';
+import { ResourceRepository } from '../../store/metadata/resources.ts';
+import { listError } from '../list-error.ts';
 import { TagRepository } from '../../store/metadata/tags.ts';
 import { entityArn, nameFromNameOrArn, type Artifact, type ExperimentDoc, type ExperimentEntityKind, type ParameterValue, type Source, type TrialComponentDoc, type TrialDoc } from './entities.ts';
 import { MetricStore, type PutMetricsError, type RawMetric } from './metrics.ts';
@@ -112,30 +113,25 @@ export class Experiments {
   }
 
   async listExperiments(q: TimeRangeQuery): Promise<{ ExperimentSummaries: Record<string, unknown>[]; NextToken?: string }> {
-    try {
-      const { items, nextToken } = await this.experiments.list({
-        creationTimeAfter: q.CreatedAfter,
-        creationTimeBefore: q.CreatedBefore,
-        sortBy: q.SortBy,
-        sortOrder: q.SortOrder ?? 'Descending',
-        maxResults: q.MaxResults,
-        nextToken: q.NextToken,
-      });
-      return {
-        ExperimentSummaries: items.map((d) => ({
-          ExperimentArn: d.ExperimentArn,
-          ExperimentName: d.ExperimentName,
-          DisplayName: d.DisplayName,
-          ...(d.Source ? { ExperimentSource: d.Source } : {}),
-          CreationTime: d.CreationTime,
-          LastModifiedTime: d.LastModifiedTime,
-        })),
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
-    } catch (e) {
-      if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
-      throw e;
-    }
+    const { items, nextToken } = await this.experiments.list({
+      creationTimeAfter: q.CreatedAfter,
+      creationTimeBefore: q.CreatedBefore,
+      sortBy: q.SortBy,
+      sortOrder: q.SortOrder ?? 'Descending',
+      maxResults: q.MaxResults,
+      nextToken: q.NextToken,
+    }).catch(listError);
+    return {
+      ExperimentSummaries: items.map((d) => ({
+        ExperimentArn: d.ExperimentArn,
+        ExperimentName: d.ExperimentName,
+        DisplayName: d.DisplayName,
+        ...(d.Source ? { ExperimentSource: d.Source } : {}),
+        CreationTime: d.CreationTime,
+        LastModifiedTime: d.LastModifiedTime,
+      })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
   }
 
   async updateExperiment(input: { ExperimentName: string; DisplayName?: string; Description?: string }): Promise<{ ExperimentArn: string }> {

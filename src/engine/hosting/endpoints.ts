@@ -12,7 +12,8 @@ import path from 'node:path';
 import { AwsError } from '../../server/errors.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
-import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { listError } from '../list-error.ts';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import type { LogSink } from '../jobs/job-logs.ts';
 import { resolveImage } from '../jobs/images.ts';
@@ -352,22 +353,17 @@ export class Endpoints {
   }
 
   async list(query: ListQuery) {
-    try {
-      const { items, nextToken } = await this.repo.list(query);
-      return {
-        Endpoints: items.map((d) => ({
-          EndpointName: d.EndpointName,
-          EndpointArn: d.EndpointArn,
-          CreationTime: d.CreationTime,
-          LastModifiedTime: d.LastModifiedTime,
-          EndpointStatus: d.EndpointStatus,
-        })),
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
-    } catch (e) {
-      if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
-      throw e;
-    }
+    const { items, nextToken } = await this.repo.list(query).catch(listError);
+    return {
+      Endpoints: items.map((d) => ({
+        EndpointName: d.EndpointName,
+        EndpointArn: d.EndpointArn,
+        CreationTime: d.CreationTime,
+        LastModifiedTime: d.LastModifiedTime,
+        EndpointStatus: d.EndpointStatus,
+      })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
   }
 
   // ---- runtime ----------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  */
 import { AwsError } from '../../server/errors.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
-import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { listError } from '../list-error.ts';
 import { parseS3Uri } from '../jobs/channels.ts';
 import { frameworkLabel } from '../jobs/framework-images.ts';
 import { resolveImage } from '../jobs/images.ts';
@@ -59,11 +60,6 @@ export interface EndpointConfigDoc extends Record<string, unknown> {
 }
 
 const MAX_INSTANCES_PER_VARIANT = 16;
-
-function listError(e: unknown): never {
-  if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
-  throw e;
-}
 
 /** The container a model serves with: PrimaryContainer, or the first of Containers. */
 export function primaryContainer(model: ModelDoc): ContainerDefinition {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { AwsError } from '../../server/errors.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
-import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { listError } from '../list-error.ts';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import { downloadChannel, parseS3Uri } from './channels.ts';
 import { HOST } from './container-layout.ts';
@@ -150,25 +151,20 @@ export class ProcessingJobs {
   }
 
   async list(query: ListQuery) {
-    try {
-      const { items, nextToken } = await this.repo.list(query);
-      return {
-        ProcessingJobSummaries: items.map((d) => ({
-          ProcessingJobName: d.ProcessingJobName,
-          ProcessingJobArn: d.ProcessingJobArn,
-          CreationTime: d.CreationTime,
-          ...(d.ProcessingEndTime ? { ProcessingEndTime: d.ProcessingEndTime } : {}),
-          LastModifiedTime: d.LastModifiedTime,
-          ProcessingJobStatus: d.ProcessingJobStatus,
-          ...(d.FailureReason ? { FailureReason: d.FailureReason } : {}),
-          ...(d.ExitMessage ? { ExitMessage: d.ExitMessage } : {}),
-        })),
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
-    } catch (e) {
-      if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
-      throw e;
-    }
+    const { items, nextToken } = await this.repo.list(query).catch(listError);
+    return {
+      ProcessingJobSummaries: items.map((d) => ({
+        ProcessingJobName: d.ProcessingJobName,
+        ProcessingJobArn: d.ProcessingJobArn,
+        CreationTime: d.CreationTime,
+        ...(d.ProcessingEndTime ? { ProcessingEndTime: d.ProcessingEndTime } : {}),
+        LastModifiedTime: d.LastModifiedTime,
+        ProcessingJobStatus: d.ProcessingJobStatus,
+        ...(d.FailureReason ? { FailureReason: d.FailureReason } : {}),
+        ...(d.ExitMessage ? { ExitMessage: d.ExitMessage } : {}),
+      })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
   }
 
   async stop(name: string): Promise<void> {

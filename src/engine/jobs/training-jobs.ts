@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { AwsError } from '../../server/errors.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
-import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { listError } from '../list-error.ts';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import { isEmptyDir, joinS3, uploadTarGz } from './artifacts.ts';
 import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
@@ -179,23 +180,18 @@ export class TrainingJobs {
   }
 
   async list(query: ListQuery): Promise<{ TrainingJobSummaries: Record<string, unknown>[]; NextToken?: string }> {
-    try {
-      const { items, nextToken } = await this.repo.list(query);
-      return {
-        TrainingJobSummaries: items.map((d) => ({
-          TrainingJobName: d.TrainingJobName,
-          TrainingJobArn: d.TrainingJobArn,
-          CreationTime: d.CreationTime,
-          ...(d.TrainingEndTime ? { TrainingEndTime: d.TrainingEndTime } : {}),
-          LastModifiedTime: d.LastModifiedTime,
-          TrainingJobStatus: d.TrainingJobStatus,
-        })),
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
-    } catch (e) {
-      if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
-      throw e;
-    }
+    const { items, nextToken } = await this.repo.list(query).catch(listError);
+    return {
+      TrainingJobSummaries: items.map((d) => ({
+        TrainingJobName: d.TrainingJobName,
+        TrainingJobArn: d.TrainingJobArn,
+        CreationTime: d.CreationTime,
+        ...(d.TrainingEndTime ? { TrainingEndTime: d.TrainingEndTime } : {}),
+        LastModifiedTime: d.LastModifiedTime,
+        TrainingJobStatus: d.TrainingJobStatus,
+      })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
   }
 
   async stop(name: string): Promise<void> {

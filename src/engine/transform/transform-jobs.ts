@@ -12,7 +12,8 @@ import { createGunzip } from 'node:zlib';
 import { AwsError } from '../../server/errors.ts';
 import type { Logger } from '../../server/logger.ts';
 import type { MetadataDb } from '../../store/metadata/database.ts';
-import { InvalidNextToken, ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { ResourceRepository, type ListQuery } from '../../store/metadata/resources.ts';
+import { listError } from '../list-error.ts';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import { primaryContainer, type HostingModels } from '../hosting/models.ts';
 import { emptyModelDir, scriptServingWorker, servingFramework } from '../hosting/script-serving.ts';
@@ -160,24 +161,19 @@ export class TransformJobs {
   }
 
   async list(query: ListQuery): Promise<{ TransformJobSummaries: Record<string, unknown>[]; NextToken?: string }> {
-    try {
-      const { items, nextToken } = await this.repo.list(query);
-      return {
-        TransformJobSummaries: items.map((d) => ({
-          TransformJobName: d.TransformJobName,
-          TransformJobArn: d.TransformJobArn,
-          CreationTime: d.CreationTime,
-          ...(d.TransformEndTime ? { TransformEndTime: d.TransformEndTime } : {}),
-          LastModifiedTime: d.LastModifiedTime,
-          TransformJobStatus: d.TransformJobStatus,
-          ...(d.FailureReason ? { FailureReason: d.FailureReason } : {}),
-        })),
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
-    } catch (e) {
-      if (e instanceof InvalidNextToken) throw new AwsError('ValidationException', 'The NextToken provided is invalid.');
-      throw e;
-    }
+    const { items, nextToken } = await this.repo.list(query).catch(listError);
+    return {
+      TransformJobSummaries: items.map((d) => ({
+        TransformJobName: d.TransformJobName,
+        TransformJobArn: d.TransformJobArn,
+        CreationTime: d.CreationTime,
+        ...(d.TransformEndTime ? { TransformEndTime: d.TransformEndTime } : {}),
+        LastModifiedTime: d.LastModifiedTime,
+        TransformJobStatus: d.TransformJobStatus,
+        ...(d.FailureReason ? { FailureReason: d.FailureReason } : {}),
+      })),
+      ...(nextToken ? { NextToken: nextToken } : {}),
+    };
   }
 
   async stop(name: string): Promise<void> {
