@@ -67,6 +67,9 @@ interface RawModel {
   shapes: Record<string, ShapeRef>;
 }
 
+/** The reference of a list member or map entry the model leaves untyped. */
+const ANY: ShapeRef = {};
+
 export class ApiModel {
   readonly metadata: ServiceMetadata;
   readonly operations = new Map<string, Operation>();
@@ -85,8 +88,20 @@ export class ApiModel {
     }
   }
 
-  /** Merges a reference with its named shape; member-level bindings win. */
+  /** Resolved shapes by reference and member name: every request walks them, so each is merged once. */
+  private readonly resolved = new WeakMap<ShapeRef, Map<string, Shape>>();
+  private readonly memberLists = new WeakMap<Shape, [string, Shape][]>();
+
+  /** Merges a reference with its named shape; member-level bindings win. Shapes are shared: treat them as read-only. */
   resolve(ref: ShapeRef, memberName?: string): Shape {
+    let byMember = this.resolved.get(ref);
+    if (!byMember) this.resolved.set(ref, (byMember = new Map()));
+    let shape = byMember.get(memberName ?? '');
+    if (!shape) byMember.set(memberName ?? '', (shape = this.merge(ref, memberName)));
+    return shape;
+  }
+
+  private merge(ref: ShapeRef, memberName?: string): Shape {
     const { shape: target, ...overrides } = ref;
     const base = target ? this.shapes[target] : undefined;
     if (target && !base) throw new Error(`${this.metadata.uid}: unknown shape ${target}`);
@@ -99,7 +114,9 @@ export class ApiModel {
 
   /** Resolved members of a structure, in model order. */
   members(shape: Shape): [string, Shape][] {
-    return Object.entries(shape.members ?? {}).map(([name, ref]) => [name, this.resolve(ref, name)]);
+    let list = this.memberLists.get(shape);
+    if (!list) this.memberLists.set(shape, (list = Object.entries(shape.members ?? {}).map(([name, ref]) => [name, this.resolve(ref, name)])));
+    return list;
   }
 
   member(shape: Shape, name: string): Shape | undefined {
@@ -108,15 +125,15 @@ export class ApiModel {
   }
 
   listMember(shape: Shape): Shape {
-    return this.resolve(shape.member ?? {});
+    return this.resolve(shape.member ?? ANY);
   }
 
   mapKey(shape: Shape): Shape {
-    return this.resolve(shape.key ?? {});
+    return this.resolve(shape.key ?? ANY);
   }
 
   mapValue(shape: Shape): Shape {
-    return this.resolve(shape.value ?? {});
+    return this.resolve(shape.value ?? ANY);
   }
 }
 

@@ -65,7 +65,15 @@ function buildBotoNode(model: BotoModel, shape: BotoShape): Node {
   };
 }
 
+const apiNodes = new WeakMap<Shape, Node>();
+
 function apiNode(model: ApiModel, shape: Shape): Node {
+  let node = apiNodes.get(shape);
+  if (!node) apiNodes.set(shape, (node = buildApiNode(model, shape)));
+  return node;
+}
+
+function buildApiNode(model: ApiModel, shape: Shape): Node {
   const at = (ref?: ShapeRef) => (ref ? apiNode(model, model.resolve(ref)) : undefined);
   return {
     type: shape.type,
@@ -161,8 +169,6 @@ function show(value: unknown): string {
 }
 
 function walk(node: Node, value: unknown, at: string, errors: string[]): void {
-  const fail = (constraint: string) =>
-    errors.push(`Value ${show(value)} at '${at}' failed to satisfy constraint: Member must ${constraint}`);
   if (value === undefined || value === null) return;
   switch (node.type) {
     case 'structure': {
@@ -181,26 +187,27 @@ function walk(node: Node, value: unknown, at: string, errors: string[]): void {
     }
     case 'list': {
       if (!Array.isArray(value)) return;
-      checkLength(node, value.length, fail);
+      checkLength(node, value.length, value, at, errors);
       const item = node.item();
-      if (item) value.forEach((v, i) => walk(item, v, `${at}.${i + 1}.member`, errors));
+      if (item) for (let i = 0; i < value.length; i++) walk(item, value[i], `${at}.${i + 1}.member`, errors);
       return;
     }
     case 'map': {
       if (typeof value !== 'object') return;
       const entries = Object.entries(value as Record<string, unknown>);
-      checkLength(node, entries.length, fail);
+      checkLength(node, entries.length, value, at, errors);
       const valueNode = node.mapValue();
       if (valueNode) for (const [k, v] of entries) walk(valueNode, v, `${at}.${k}`, errors);
       return;
     }
     case 'string': {
       if (typeof value !== 'string') return;
-      checkLength(node, [...value].length, fail);
-      if (node.enum && !node.enum.includes(value)) fail(`satisfy enum value set: [${node.enum.join(', ')}]`);
+      // Lengths count code points, as AWS does; most strings have no length constraint.
+      if (node.min !== undefined || node.max !== undefined) checkLength(node, [...value].length, value, at, errors);
+      if (node.enum && !node.enum.includes(value)) fail(value, at, errors, `satisfy enum value set: [${node.enum.join(', ')}]`);
       if (node.pattern) {
         const re = compilePattern(node.pattern);
-        if (re && !re.test(value)) fail(`satisfy regular expression pattern: ${node.pattern}`);
+        if (re && !re.test(value)) fail(value, at, errors, `satisfy regular expression pattern: ${node.pattern}`);
       }
       return;
     }
@@ -209,12 +216,12 @@ function walk(node: Node, value: unknown, at: string, errors: string[]): void {
     case 'float':
     case 'double': {
       if (typeof value !== 'number') return;
-      if (node.min !== undefined && value < node.min) fail(`have value greater than or equal to ${node.min}`);
-      if (node.max !== undefined && value > node.max) fail(`have value less than or equal to ${node.max}`);
+      if (node.min !== undefined && value < node.min) fail(value, at, errors, `have value greater than or equal to ${node.min}`);
+      if (node.max !== undefined && value > node.max) fail(value, at, errors, `have value less than or equal to ${node.max}`);
       return;
     }
     case 'blob': {
-      if (Buffer.isBuffer(value)) checkLength(node, value.length, fail);
+      if (Buffer.isBuffer(value)) checkLength(node, value.length, value, at, errors);
       return;
     }
     default:
@@ -222,9 +229,14 @@ function walk(node: Node, value: unknown, at: string, errors: string[]): void {
   }
 }
 
-function checkLength(node: Node, length: number, fail: (c: string) => void) {
-  if (node.min !== undefined && length < node.min) fail(`have length greater than or equal to ${node.min}`);
-  if (node.max !== undefined && length > node.max) fail(`have length less than or equal to ${node.max}`);
+// Plain functions, not closures made per value: validation walks every value of every request.
+function fail(value: unknown, at: string, errors: string[], constraint: string): void {
+  errors.push(`Value ${show(value)} at '${at}' failed to satisfy constraint: Member must ${constraint}`);
+}
+
+function checkLength(node: Node, length: number, value: unknown, at: string, errors: string[]): void {
+  if (node.min !== undefined && length < node.min) fail(value, at, errors, `have length greater than or equal to ${node.min}`);
+  if (node.max !== undefined && length > node.max) fail(value, at, errors, `have length less than or equal to ${node.max}`);
 }
 
 const join = (parent: string, child: string) => (parent ? `${parent}.${child}` : child);

@@ -3,7 +3,8 @@
  * their per-metric summaries. Points are kept for charts; summaries are merged at
  * ingestion so Describe and Search read one row per metric.
  */
-import type { MetadataDb } from '../../store/metadata/database.ts';
+import type SQLite from 'better-sqlite3';
+import { withEmbeddedSqlite, type MetadataDb } from '../../store/metadata/database.ts';
 import type { MetricSummaryTable } from '../../store/metadata/schema.ts';
 import { mergeStats, metricSummary, statsOf, type MetricPoint, type MetricStats } from './metric-summary.ts';
 
@@ -64,6 +65,23 @@ type PointRow = { trial_component_name: string; metric_name: string; timestamp: 
 
 /** Rows per INSERT, well inside SQLite's limit on bound variables. */
 const ROWS_PER_STATEMENT = 1000;
+const SUMMARY_UPDATES = ['source_arn', 'count', 'mean', 'm2', 'min', 'max', 'last', 'last_timestamp', 'last_step'] as const;
+
+/** One transaction of point inserts and summary upserts, on statements prepared once. */
+function preparedWrites(database: SQLite.Database): (points: PointRow[], summaries: MetricSummaryTable[]) => void {
+  const insertPoint = database.prepare(
+    'INSERT INTO metric_points (trial_component_name, metric_name, timestamp, step, value) VALUES (@trial_component_name, @metric_name, @timestamp, @step, @value)',
+  );
+  const upsertSummary = database.prepare(
+    `INSERT INTO metric_summaries (trial_component_name, metric_name, ${SUMMARY_UPDATES.join(', ')})
+     VALUES (@trial_component_name, @metric_name, ${SUMMARY_UPDATES.map((c) => `@${c}`).join(', ')})
+     ON CONFLICT (trial_component_name, metric_name) DO UPDATE SET ${SUMMARY_UPDATES.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  );
+  return database.transaction((points: PointRow[], summaries: MetricSummaryTable[]) => {
+    for (const p of points) insertPoint.run(p);
+    for (const s of summaries) upsertSummary.run(s);
+  });
+}
 
 export class MetricStore {
   /**
@@ -72,6 +90,7 @@ export class MetricStore {
    */
   private readonly cache = new Map<string, Map<string, MetricSummaryTable>>();
   private queue: PendingPut[] = [];
+  private statements?: (points: PointRow[], summaries: MetricSummaryTable[]) => void;
   private writing = false;
 
   constructor(private readonly db: MetadataDb) {}
@@ -118,33 +137,28 @@ export class MetricStore {
       if (!summaries) working.set(p.trialComponentName, (summaries = new Map(this.cache.get(p.trialComponentName))));
       return this.apply(p, summaries, points, touched);
     });
-    if (points.length) {
-      await this.db.transaction().execute(async (tx) => {
-        for (let i = 0; i < points.length; i += ROWS_PER_STATEMENT) await tx.insertInto('metric_points').values(points.slice(i, i + ROWS_PER_STATEMENT)).execute();
-        const rows = [...touched.values()];
-        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-          await tx
-            .insertInto('metric_summaries')
-            .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-            .onConflict((oc) =>
-              oc.columns(['trial_component_name', 'metric_name']).doUpdateSet((eb) => ({
-                source_arn: eb.ref('excluded.source_arn'),
-                count: eb.ref('excluded.count'),
-                mean: eb.ref('excluded.mean'),
-                m2: eb.ref('excluded.m2'),
-                min: eb.ref('excluded.min'),
-                max: eb.ref('excluded.max'),
-                last: eb.ref('excluded.last'),
-                last_timestamp: eb.ref('excluded.last_timestamp'),
-                last_step: eb.ref('excluded.last_step'),
-              })),
-            )
-            .execute();
-        }
-      });
-    }
+    if (points.length) await this.write(points, [...touched.values()]);
     for (const [name, summaries] of working) this.cache.set(name, summaries);
     batch.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  /** Writes points and summaries in one transaction: prepared statements on embedded SQLite, Kysely elsewhere. */
+  private async write(points: PointRow[], summaries: MetricSummaryTable[]): Promise<void> {
+    const written = await withEmbeddedSqlite(this.db, (database) => {
+      this.statements ??= preparedWrites(database);
+      this.statements(points, summaries);
+    });
+    if (written) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < points.length; i += ROWS_PER_STATEMENT) await tx.insertInto('metric_points').values(points.slice(i, i + ROWS_PER_STATEMENT)).execute();
+      for (let i = 0; i < summaries.length; i += ROWS_PER_STATEMENT) {
+        await tx
+          .insertInto('metric_summaries')
+          .values(summaries.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflict((oc) => oc.columns(['trial_component_name', 'metric_name']).doUpdateSet((eb) => Object.fromEntries(SUMMARY_UPDATES.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+          .execute();
+      }
+    });
   }
 
   /** Merges one request's points into `summaries`, collecting rows to write. */

@@ -12,15 +12,16 @@ import { formatTimestamp, parseTimestamp } from './values.ts';
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
+function wrongType(shape: Shape, value: unknown, at: string): never {
+  throw Errors.serialization(`Unexpected ${typeName(value)} value at '${at}': expected ${shape.type}`);
+}
+
 /** Converts parsed JSON to typed values per the model, refusing values of the wrong type. */
 export function fromJson(model: ApiModel, shape: Shape, value: unknown, at: string): unknown {
   if (value === null || value === undefined) return undefined;
-  const wrong = (): never => {
-    throw Errors.serialization(`Unexpected ${typeName(value)} value at '${at}': expected ${shape.type}`);
-  };
   switch (shape.type) {
     case 'structure': {
-      if (typeof value !== 'object' || Array.isArray(value)) return wrong();
+      if (typeof value !== 'object' || Array.isArray(value)) return wrongType(shape, value, at);
       const out: Record<string, unknown> = {};
       const record = value as Record<string, unknown>;
       for (const [name, member] of model.members(shape)) {
@@ -33,31 +34,34 @@ export function fromJson(model: ApiModel, shape: Shape, value: unknown, at: stri
       return out;
     }
     case 'list':
-      if (!Array.isArray(value)) return wrong();
-      return value.map((v, i) => fromJson(model, model.listMember(shape), v, `${at}[${i}]`));
+      if (!Array.isArray(value)) return wrongType(shape, value, at);
+      {
+        const member = model.listMember(shape);
+        return value.map((v, i) => fromJson(model, member, v, `${at}[${i}]`));
+      }
     case 'map': {
-      if (typeof value !== 'object' || Array.isArray(value)) return wrong();
+      if (typeof value !== 'object' || Array.isArray(value)) return wrongType(shape, value, at);
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = fromJson(model, model.mapValue(shape), v, `${at}.${k}`);
       return out;
     }
     case 'string':
       if (shape.jsonvalue) return typeof value === 'string' ? JSON.parse(value) : value;
-      return typeof value === 'string' ? value : wrong();
+      return typeof value === 'string' ? value : wrongType(shape, value, at);
     case 'integer':
     case 'long':
-      return typeof value === 'number' && Number.isInteger(value) ? value : wrong();
+      return typeof value === 'number' && Number.isInteger(value) ? value : wrongType(shape, value, at);
     case 'float':
     case 'double':
       // The JSON protocols spell the non-finite doubles as strings.
       if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return Number(value);
-      return typeof value === 'number' ? value : wrong();
+      return typeof value === 'number' ? value : wrongType(shape, value, at);
     case 'boolean':
-      return typeof value === 'boolean' ? value : wrong();
+      return typeof value === 'boolean' ? value : wrongType(shape, value, at);
     case 'timestamp':
-      return typeof value === 'number' || typeof value === 'string' ? parseTimestamp(value, at) : wrong();
+      return typeof value === 'number' || typeof value === 'string' ? parseTimestamp(value, at) : wrongType(shape, value, at);
     case 'blob':
-      return typeof value === 'string' ? Buffer.from(value, 'base64') : wrong();
+      return typeof value === 'string' ? Buffer.from(value, 'base64') : wrongType(shape, value, at);
     default:
       return value;
   }
