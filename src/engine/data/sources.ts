@@ -46,12 +46,12 @@ interface ReadOptions {
   sampleRows?: number;
 }
 
-async function csvReader(files: string[], fileList: string, o: ReadOptions, where: string): Promise<{ sql: string; delimiter: string }> {
+async function csvReader(duck: DuckSession, files: string[], fileList: string, o: ReadOptions, where: string): Promise<{ sql: string; delimiter: string }> {
   const first = files[0]!;
   const delimiter = !o.delimiter || o.delimiter === 'auto' ? await detectDelimiter(first) : o.delimiter === '\\t' ? '\t' : o.delimiter;
   const encoding = !o.encoding || o.encoding === 'auto' ? await detectEncoding(first) : o.encoding;
   if (!['utf-8', 'utf-16', 'latin-1'].includes(encoding)) throw new FlowError(`${where}: encoding must be auto, utf-8, utf-16 or latin-1`);
-  const args = [
+  const dialect = [
     `header = ${o.header === false ? 'false' : 'true'}`,
     `delim = ${literal(delimiter)}`,
     `quote = ${literal(o.quote ?? '"')}`,
@@ -60,15 +60,39 @@ async function csvReader(files: string[], fileList: string, o: ReadOptions, wher
     `nullstr = ${stringList(o.nullValues ?? DEFAULT_NULL_VALUES)}`,
     `strict_mode = true`,
   ];
+  if (o.columns) return { sql: `read_csv(${fileList}, ${[...dialect, fixedSchema(o.columns.map((c) => ({ name: c.name, type: sqlType(c.type) })))].join(', ')})`, delimiter };
   // DuckDB would also read yes/no as BOOLEAN; like pandas, Kiln keeps such text as text.
-  if (!o.columns) args.push(`auto_type_candidates = ['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']`);
-  if (o.sampleRows) args.push(`sample_size = ${Math.trunc(o.sampleRows)}`);
-  if (o.columns) {
-    args.push(`columns = {${o.columns.map((c) => `${literal(c.name)}: ${literal(sqlType(c.type))}`).join(', ')}}`, 'auto_detect = false');
-  } else if (o.types && Object.keys(o.types).length) {
-    args.push(`types = {${Object.entries(o.types).map(([n, t]) => `${literal(n)}: ${literal(sqlType(t))}`).join(', ')}}`);
+  const detection = [...dialect, `auto_type_candidates = ['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']`];
+  if (o.sampleRows) detection.push(`sample_size = ${Math.trunc(o.sampleRows)}`);
+  if (o.types && Object.keys(o.types).length) detection.push(`types = {${Object.entries(o.types).map(([n, t]) => `${literal(n)}: ${literal(sqlType(t))}`).join(', ')}}`);
+  const sniffed = await sniffSchema(duck, first, detection);
+  return { sql: `read_csv(${fileList}, ${sniffed ? [...dialect, sniffed].join(', ') : detection.join(', ')})`, delimiter };
+}
+
+/** read_csv options for a known schema; types are DuckDB type names. */
+function fixedSchema(columns: { name: string; type: string }[], dateFormat?: string | null, timestampFormat?: string | null, skip = 0): string {
+  const parts = [`columns = {${columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`, 'auto_detect = false'];
+  if (dateFormat) parts.push(`dateformat = ${literal(dateFormat)}`);
+  if (timestampFormat) parts.push(`timestampformat = ${literal(timestampFormat)}`);
+  if (skip > 0) parts.push(`skip = ${skip}`);
+  return parts.join(', ');
+}
+
+/**
+ * The schema DuckDB's sniffer finds in the first file, as fixed read_csv options. A reader with
+ * auto-detection sniffs again every time a statement binds it (the source's view, its column
+ * list, each consumer); one sniff up front makes those binds free. Undefined when the sniffer
+ * fails: the auto-detecting reader then reports the problem, with its line, where it is read.
+ */
+async function sniffSchema(duck: DuckSession, file: string, options: string[]): Promise<string | undefined> {
+  try {
+    const [found] = await duck.query(`SELECT Columns, DateFormat, TimestampFormat, SkipRows FROM sniff_csv(${literal(file)}, ${options.join(', ')})`);
+    const columns = found?.Columns as { name: string; type: string }[] | undefined;
+    if (!columns?.length) return undefined;
+    return fixedSchema(columns, found!.DateFormat as string | null, found!.TimestampFormat as string | null, Number(found!.SkipRows ?? 0));
+  } catch {
+    return undefined;
   }
-  return { sql: `read_csv(${fileList}, ${args.join(', ')})`, delimiter };
 }
 
 function readOptions(p: Params): ReadOptions {
@@ -104,7 +128,7 @@ const objectFileSource = (format: 'csv' | 'parquet' | 'jsonl'): SourceOperator =
     if (format === 'parquet') return { select: `SELECT * FROM read_parquet(${list}, union_by_name = true)` };
     if (format === 'jsonl') return { select: `SELECT * FROM read_json(${list}, format = 'newline_delimited')` };
     const o = readOptions(p);
-    const { sql, delimiter } = await csvReader(files, list, o, p.where);
+    const { sql, delimiter } = await csvReader(ctx.duck, files, list, o, p.where);
     return {
       select: `SELECT * FROM ${sql}`,
       diagnose: (e) => diagnoseCsv(e, files, files.map(() => uri), delimiter, o.quote ?? '"', p.where),
@@ -125,7 +149,7 @@ async function catalogViews(ctx: SourceContext, query: string): Promise<string[]
     else if (t.format === 'jsonl') reader = `read_json(${list}, format = 'newline_delimited')`;
     else {
       const o = t.options as ReadOptions;
-      reader = (await csvReader(files, list, { ...o, columns: t.schemaSource === 'declared' ? t.columns : undefined }, `table '${name}'`)).sql;
+      reader = (await csvReader(ctx.duck, files, list, { ...o, columns: t.schemaSource === 'declared' ? t.columns : undefined }, `table '${name}'`)).sql;
     }
     statements.push(`CREATE OR REPLACE VIEW catalog.${ident(name)} AS SELECT * FROM ${reader}`);
   }
@@ -154,7 +178,7 @@ export async function inferColumns(duck: DuckSession, table: CatalogTable, files
   let reader: string;
   if (table.format === 'parquet') reader = `read_parquet(${list}, union_by_name = true)`;
   else if (table.format === 'jsonl') reader = `read_json(${list}, format = 'newline_delimited')`;
-  else reader = (await csvReader(files, list, table.options as ReadOptions, `table '${table.name}'`)).sql;
+  else reader = (await csvReader(duck, files, list, table.options as ReadOptions, `table '${table.name}'`)).sql;
   try {
     return await duck.columnsOf(`SELECT * FROM ${reader}`);
   } catch (e) {
