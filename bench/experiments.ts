@@ -3,12 +3,14 @@
  *  - BatchPutMetrics ingestion from one client: 10,000 points (1,000 calls of 10, the
  *    API's maximum), sequentially and with requests in flight on one keep-alive client;
  *    and the same 1,000 batches given to Kiln's metric store in-process, without HTTP,
- *    which shows what the store itself takes (group commit) apart from the wire;
+ *    which shows what the store itself takes (group commit) apart from the wire; and the
+ *    same signed requests to a bare Node HTTP server, the floor any HTTP service has here;
  *  - Search over 10,000 trial components with 20 parameters and 10 metrics each: a
  *    filtered (parameter and metric), metric-sorted query, p50/p95 after a first, cold one.
  *
  *   npm run bench:experiments      (BENCH_COMPONENTS=10000, BENCH_POINTS=10000 by default)
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +52,41 @@ async function put(name: string, data: MetricDatum[]): Promise<void> {
 const batchAt = (s: number, t0: number): MetricDatum[] => Array.from({ length: 10 }, (_, m) => ({ MetricName: `metric_${m}`, Timestamp: new Date(t0 + s), Step: s, Value: Math.sin(s / 50 + m) }));
 
 /**
+ * The floor under any HTTP answer on this machine: the same signed requests, from the same
+ * client, to a bare Node HTTP server in its own process that reads and parses the body and
+ * answers `{}` (no signature check, validation or storage).
+ */
+async function bareHttpFloor(calls: number, t0: number): Promise<{ sequentialMs: number; inFlightMs: number }> {
+  const source = `const http = require('node:http');
+    const server = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => { JSON.parse(Buffer.concat(chunks).toString('utf8')); res.setHeader('content-type', 'application/json'); res.end('{}'); });
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const bare = new MetricsClient({ ...common, endpoint: `http://127.0.0.1:${port}` });
+    const send = async (s: number) => {
+      const r = await bare.batchPutMetrics('bare', batchAt(s, t0));
+      if (r.status !== 200) throw new Error(`bare server answered ${r.status}`);
+    };
+    await send(0);
+    let start = performance.now();
+    for (let s = 1; s <= calls; s++) await send(s);
+    const sequentialMs = performance.now() - start;
+    start = performance.now();
+    await pool(calls, IN_FLIGHT, send);
+    const inFlightMs = performance.now() - start;
+    bare.close();
+    return { sequentialMs, inFlightMs };
+  } finally {
+    child.kill();
+  }
+}
+
+/**
  * The same batches straight into the engine's metric store (its own database), all at
  * once: the median of 3 rounds after a warm-up round.
  */
@@ -86,6 +123,7 @@ try {
   await pool(calls, IN_FLIGHT, (s) => put('ingest-in-flight', batchAt(s, t0)));
   const inFlightMs = performance.now() - start;
   const storeMs = await storeIngestion(calls, t0);
+  const floor = await bareHttpFloor(calls, t0);
   const rate = (ms: number) => Math.round((calls * 10) / (ms / 1000));
   const ingestion = {
     points: calls * 10,
@@ -94,6 +132,12 @@ try {
     sequential: { ms: Math.round(sequentialMs), pointsPerSecond: rate(sequentialMs) },
     inFlight: { requestsInFlight: IN_FLIGHT, ms: Math.round(inFlightMs), pointsPerSecond: rate(inFlightMs) },
     storeWithoutHttp: { ms: Math.round(storeMs), pointsPerSecond: rate(storeMs) },
+    bareHttpFloor: {
+      sequentialMs: Math.round(floor.sequentialMs),
+      inFlightMs: Math.round(floor.inFlightMs),
+      kilnOverFloorSequential: Number((sequentialMs / floor.sequentialMs).toFixed(2)),
+      kilnOverFloorInFlight: Number((inFlightMs / floor.inFlightMs).toFixed(2)),
+    },
   };
   console.log('BatchPutMetrics', ingestion);
 

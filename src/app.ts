@@ -176,6 +176,7 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
     region: config.region,
     accountId: config.accountId,
     log: log.child({ component: 'hosting' }),
+    modelReadyWaitMs: config.modelReadyWaitMs,
     listener: endpointListener(hostingModels),
   });
   const restored = await endpoints.restore();

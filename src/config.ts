@@ -13,6 +13,11 @@ export interface KilnConfig {
   logLevel: LogLevel;
   /** Largest non-streaming request body accepted, in bytes. */
   maxBodyBytes: number;
+  /**
+   * How long an invocation waits for a model that is still starting or loading (a variant's
+   * replacement worker, a multi-model target being fetched) before ModelNotReadyException.
+   */
+  modelReadyWaitMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -34,6 +39,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rootSecretAccessKey: env.KILN_SECRET_ACCESS_KEY || undefined,
     logLevel: (env.KILN_LOG_LEVEL as LogLevel | undefined) ?? 'info',
     maxBodyBytes: Number(env.KILN_MAX_BODY_BYTES ?? 64 * 1024 * 1024),
+    modelReadyWaitMs: nonNegative(env, 'KILN_MODEL_READY_WAIT_MS', 10_000),
     ...overrides,
   };
+}
+
+function nonNegative(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number of milliseconds, got '${raw}'`);
+  return n;
 }

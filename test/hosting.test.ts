@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -475,6 +475,76 @@ describe('endpoints across a server restart', () => {
       await kiln.close();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('models that are not ready yet', () => {
+  test('ModelNotReadyException while a multi-model target loads or a variant has no live worker; served once ready', async () => {
+    // No waiting: any invocation that would wait for a model answers ModelNotReadyException at once.
+    const k = await startTestKiln({ modelReadyWaitMs: 0 });
+    const work = mkdtempSync(path.join(os.tmpdir(), 'kiln-hosting-not-ready-'));
+    try {
+      const made = await run(PYTHON, ['-c', MAKE_MODELS, work, DATA]);
+      assert.equal(made.code, 0, made.stderr);
+      const preds = JSON.parse(readFileSync(path.join(work, 'preds.json'), 'utf8')) as { a: number[] };
+      const cfg = { endpoint: k.endpoint, region: k.region, credentials: k.credentials };
+      const sm = new SageMakerClient(cfg);
+      const rt = new SageMakerRuntimeClient({ ...cfg, maxAttempts: 1 });
+      const s3 = k.s3();
+      await s3.send(new CreateBucketCommand({ Bucket: 'models' }));
+      const body = readFileSync(path.join(work, 'a.tar.gz'));
+      await s3.send(new PutObjectCommand({ Bucket: 'models', Key: 'single/model.tar.gz', Body: body }));
+      await s3.send(new PutObjectCommand({ Bucket: 'models', Key: 'multi/a.tar.gz', Body: body }));
+      const deploy = async (name: string, url: string, mode?: 'MultiModel') => {
+        await sm.send(new CreateModelCommand({ ModelName: name, ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE, ModelDataUrl: url, ...(mode ? { Mode: mode } : {}) } }));
+        await sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: name, InitialInstanceCount: 1, InstanceType: 'ml.m5.large' }] }));
+        await sm.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name }));
+        await waitUntilEndpointInService({ client: sm, maxWaitTime: 60, minDelay: 0.05, maxDelay: 0.2 }, { EndpointName: name });
+      };
+      const invoke = (input: Partial<InvokeEndpointCommandInput> & { EndpointName: string }) =>
+        rt.send(new InvokeEndpointCommand({ ContentType: 'text/csv', Body: TEST_ROWS[0], ...input } as InvokeEndpointCommandInput));
+      const notReady = (e: Error & Record<string, any>) => {
+        assert.equal(e.name, 'ModelNotReadyException');
+        assert.equal(e.$metadata?.httpStatusCode, 429);
+        return true;
+      };
+      const eventually = async (call: () => Promise<{ Body?: Uint8Array }>) => {
+        for (let i = 0; ; i++) {
+          try {
+            return await call();
+          } catch (e) {
+            if ((e as Error).name !== 'ModelNotReadyException' || i > 200) throw e;
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+      };
+
+      await deploy('mme', 's3://models/multi/', 'MultiModel');
+      await assert.rejects(invoke({ EndpointName: 'mme', TargetModel: 'a.tar.gz' }), notReady);
+      // The download went on; a retry is served.
+      const served = await eventually(() => invoke({ EndpointName: 'mme', TargetModel: 'a.tar.gz' }));
+      assert.ok(Math.abs(Number(Buffer.from(served.Body!).toString()) - preds.a[0]!) < 1e-6);
+
+      await deploy('single', 's3://models/single/model.tar.gz');
+      const pid = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('--kiln-endpoint=single/');
+        } catch {
+          return false;
+        }
+      });
+      assert.ok(pid, 'worker process found');
+      process.kill(pid, 'SIGKILL');
+      while (existsSync(`/proc/${pid}`)) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
+      // The replacement worker is still starting.
+      await assert.rejects(invoke({ EndpointName: 'single' }), notReady);
+      const again = await eventually(() => invoke({ EndpointName: 'single' }));
+      assert.ok(Math.abs(Number(Buffer.from(again.Body!).toString()) - preds.a[0]!) < 1e-6);
+    } finally {
+      await k.stop();
       rmSync(work, { recursive: true, force: true });
     }
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type KilnConfig } from '../../src/config.ts';
 import { startKiln, type RunningKiln } from '../../src/app.ts';
 
 export interface TestKiln {
@@ -18,9 +18,9 @@ export interface TestKiln {
   stop(): Promise<void>;
 }
 
-export async function startTestKiln(): Promise<TestKiln> {
+export async function startTestKiln(overrides: Partial<KilnConfig> = {}): Promise<TestKiln> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kiln-test-'));
-  const config = loadConfig({}, { port: 0, dataDir, logLevel: (process.env.KILN_TEST_LOG_LEVEL as 'warn') ?? 'warn' });
+  const config = loadConfig({}, { port: 0, dataDir, logLevel: (process.env.KILN_TEST_LOG_LEVEL as 'warn') ?? 'warn', ...overrides });
   const kiln = await startKiln(config);
   const credentials = { accessKeyId: kiln.rootKey.accessKeyId, secretAccessKey: kiln.rootKey.secretAccessKey };
   const endpoint = kiln.url;

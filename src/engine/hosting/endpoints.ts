@@ -23,7 +23,7 @@ import { fetchModelArtifact, ModelArtifactError } from '../models/model-artifact
 import { DataCapture } from './data-capture.ts';
 import { emptyModelDir, scriptServingWorker, servingFramework } from './script-serving.ts';
 import { primaryContainer, type DataCaptureConfig, type EndpointConfigDoc, type HostingModels } from './models.ts';
-import { InstanceFailure, VariantPool, type WorkerReply } from './variant-pool.ts';
+import { DEFAULT_READY_WAIT_MS, InstanceFailure, VariantPool, type WorkerReply } from './variant-pool.ts';
 
 export const ENDPOINT_LOG_GROUP_PREFIX = '/aws/sagemaker/Endpoints';
 
@@ -69,6 +69,8 @@ interface LiveVariant {
   pool: VariantPool;
   /** Multi-model: TargetModel → unpacked folder, most recently used last. */
   targets?: Map<string, string>;
+  /** Multi-model: targets being fetched and unpacked, which later requests wait on rather than fetch again. */
+  loading?: Map<string, Promise<string>>;
   /** Invocations being answered now (a serverless variant refuses more than MaxConcurrency). */
   inflight: number;
 }
@@ -154,6 +156,8 @@ export interface EndpointsDeps {
   invocationTimeoutMs?: number;
   /** Models kept loaded per multi-model instance. */
   modelCacheSize?: number;
+  /** How long an invocation waits for a starting instance or a loading target model (ModelNotReadyException after). */
+  modelReadyWaitMs?: number;
   /** Told when an endpoint is created (lineage). */
   listener?: { created(endpoint: { EndpointName: string; EndpointArn: string }, configName: string): Promise<void> };
 }
@@ -410,6 +414,7 @@ export class Endpoints {
           }
           throw new AwsError('ServiceUnavailable', 'The endpoint is being updated or deleted; try your call again.', 503);
         }
+        if (e instanceof InstanceFailure && e.kind === 'not-ready') throw new AwsError('ModelNotReadyException', e.message, 429);
         if (e instanceof InstanceFailure) {
           throw this.modelError(input.EndpointName, 500, e.message, e.kind === 'timeout');
         }
@@ -491,10 +496,34 @@ export class Endpoints {
       targets.set(target, known);
       return known;
     }
-    const uri = `${variant.spec.ModelDataUrl}${target}`;
-    let dir: string;
+    let loading = variant.loading!.get(target);
+    if (!loading) {
+      loading = this.fetchTarget(variant, target);
+      variant.loading!.set(target, loading);
+      loading.then(
+        (dir) => {
+          targets.set(target, dir);
+          while (targets.size > MAX_TARGETS_REMEMBERED) targets.delete(targets.keys().next().value as string);
+        },
+        () => undefined,
+      ).finally(() => variant.loading!.delete(target));
+    }
+    // A slow download goes on in the background; the caller is told to come back, as SageMaker does.
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, this.deps.modelReadyWaitMs ?? DEFAULT_READY_WAIT_MS, undefined)));
     try {
-      dir = await fetchModelArtifact(this.deps.objects, uri, path.join(this.deps.dataDir, 'hosting', 'models'));
+      const dir = await Promise.race([loading, waited]);
+      if (dir === undefined) throw new AwsError('ModelNotReadyException', `Model ${target} is still being downloaded and loaded by the multi-model endpoint. Wait and try your request again.`, 429);
+      return dir;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async fetchTarget(variant: LiveVariant, target: string): Promise<string> {
+    const uri = `${variant.spec.ModelDataUrl}${target}`;
+    try {
+      return await fetchModelArtifact(this.deps.objects, uri, path.join(this.deps.dataDir, 'hosting', 'models'));
     } catch (e) {
       const loc = parseS3Uri(uri);
       if (e instanceof ModelArtifactError && /Could not find/.test(e.message)) {
@@ -502,9 +531,6 @@ export class Endpoints {
       }
       throw new AwsError('ValidationError', `Failed to download model data(bucket: ${loc?.bucket}, key: ${loc?.key}): ${(e as Error).message}`);
     }
-    targets.set(target, dir);
-    while (targets.size > MAX_TARGETS_REMEMBERED) targets.delete(targets.keys().next().value as string);
-    return dir;
   }
 
   // ---- deployment -------------------------------------------------------------------------
@@ -572,8 +598,9 @@ export class Endpoints {
           logGroup: this.logGroup(name),
           log: this.deps.log,
           timeoutMs: this.deps.invocationTimeoutMs,
+          readyWaitMs: this.deps.modelReadyWaitMs,
         });
-        variants.push({ spec: { ...v }, pool, inflight: 0, ...(v.Mode === 'MultiModel' ? { targets: new Map() } : {}) });
+        variants.push({ spec: { ...v }, pool, inflight: 0, ...(v.Mode === 'MultiModel' ? { targets: new Map(), loading: new Map() } : {}) });
       }
       await Promise.all(
         variants.map((v) =>

@@ -31,7 +31,7 @@ export interface WorkerReply {
 /** Why an invocation got no answer from the container. */
 export class InstanceFailure extends Error {
   constructor(
-    readonly kind: 'crashed' | 'timeout' | 'stopped',
+    readonly kind: 'crashed' | 'timeout' | 'stopped' | 'not-ready',
     message: string,
   ) {
     super(message);
@@ -66,11 +66,19 @@ export interface VariantPoolOptions {
   /** Invocation timeout (SageMaker: 60 s). */
   timeoutMs?: number;
   /**
+   * How long an invocation waits for an instance when none is up (all starting or being
+   * replaced) before it is answered ModelNotReadyException, for the client to retry.
+   */
+  readyWaitMs?: number;
+  /**
    * Payloads up to this many bytes are predicted in the server process itself when the model
    * is small (see INLINE_MODEL_MAX_BYTES); 0 sends everything to the worker processes.
    */
   inlineMaxBytes?: number;
 }
+
+/** How long an invocation waits for a starting instance by default. */
+export const DEFAULT_READY_WAIT_MS = 10_000;
 
 /** Models up to this size on disk are also loaded into the server for the in-process fast path. */
 const INLINE_MODEL_MAX_BYTES = 16 * 1024 * 1024;
@@ -98,6 +106,8 @@ interface Queued {
   resolve(reply: WorkerReply): void;
   reject(error: Error): void;
   started: number;
+  /** Answers ModelNotReadyException if no instance takes the invocation in time. */
+  notReady?: NodeJS.Timeout;
 }
 
 let nextRequestId = 1;
@@ -172,8 +182,20 @@ export class VariantPool {
     const instance = this.pick();
     return new Promise<WorkerReply>((resolve, reject) => {
       if (instance) this.send(instance, header, body, { resolve, reject, started: Date.now() });
-      else this.queue.push({ header, body, resolve, reject, started: Date.now() });
+      else this.enqueue({ header, body, resolve, reject, started: Date.now() });
     });
+  }
+
+  /** Holds an invocation until an instance is ready, or answers that none is (readyWaitMs). */
+  private enqueue(q: Queued): void {
+    this.queue.push(q);
+    q.notReady = setTimeout(() => {
+      const at = this.queue.indexOf(q);
+      if (at < 0) return;
+      this.queue.splice(at, 1);
+      q.reject(new InstanceFailure('not-ready', `No instance of variant ${this.opts.variantName} is ready yet: its model server is starting or being replaced. Wait and try your request again.`));
+    }, this.opts.readyWaitMs ?? DEFAULT_READY_WAIT_MS);
+    q.notReady.unref();
   }
 
   /** No invocation in flight or queued, and an instance is up (so the variant is healthy). */
@@ -210,7 +232,10 @@ export class VariantPool {
   /** Stops new work, waits up to `graceMs` for in-flight invocations, then ends the workers. */
   async drain(graceMs = 30_000): Promise<void> {
     this.draining = true;
-    for (const q of this.queue.splice(0)) q.reject(new InstanceFailure('stopped', 'The variant was stopped.'));
+    for (const q of this.queue.splice(0)) {
+      clearTimeout(q.notReady);
+      q.reject(new InstanceFailure('stopped', 'The variant was stopped.'));
+    }
     const deadline = Date.now() + graceMs;
     while (this.instances.some((i) => i.inflight.size) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await this.stop();
@@ -219,7 +244,10 @@ export class VariantPool {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweeper);
-    for (const q of this.queue.splice(0)) q.reject(new InstanceFailure('stopped', 'The variant was stopped.'));
+    for (const q of this.queue.splice(0)) {
+      clearTimeout(q.notReady);
+      q.reject(new InstanceFailure('stopped', 'The variant was stopped.'));
+    }
     await Promise.all(this.instances.slice().map((i) => this.retire(i)));
   }
 
@@ -335,6 +363,7 @@ export class VariantPool {
       const instance = this.pick();
       if (!instance) return;
       const q = this.queue.shift()!;
+      clearTimeout(q.notReady);
       this.send(instance, q.header, q.body, q);
     }
   }
