@@ -179,6 +179,7 @@ async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
 const work = mkdtempSync(path.join(os.tmpdir(), 'kiln-bench-hosting-'));
 const dataDir = path.join(work, 'kiln');
 let gunicorn: ChildProcess | undefined;
+let floor: ChildProcess | undefined;
 const kiln = await spawnKiln({ KILN_DATA_DIR: dataDir, KILN_LOG_LEVEL: 'warn', KILN_ACCESS_KEY_ID: credentials.accessKeyId, KILN_SECRET_ACCESS_KEY: credentials.secretAccessKey });
 try {
   const made = spawn(PYTHON, ['-c', MAKE_MODEL, work, CHURN_XGBOOST], { stdio: 'inherit' });
@@ -240,6 +241,17 @@ try {
     console.log('python', JSON.stringify(pythonLevels.at(-1)));
   }
 
+  // ---- The floor: a bare Node HTTP server in its own process that answers a fixed prediction,
+  // driven the same way (signed requests). No server written in Node can beat it on this machine.
+  const floorPort = await freePort();
+  floor = spawn(process.execPath, ['-e', `require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => { r.setHeader('content-type', 'text/csv'); r.end('0.5'); }); }).listen(${floorPort}, '127.0.0.1')`], { stdio: 'inherit' });
+  await new Promise((r) => setTimeout(r, 300));
+  const floorLevels: LevelResult[] = [];
+  for (const c of LEVELS) {
+    floorLevels.push(await load(`http://127.0.0.1:${floorPort}`, `/endpoints/churn-0/invocations`, true, c, SECONDS));
+    console.log('bare node', JSON.stringify(floorLevels.at(-1)));
+  }
+
   const result = {
     benchmark: 'hosting',
     date: new Date().toISOString(),
@@ -252,10 +264,12 @@ try {
       invoke: kilnLevels,
     },
     anchor: { server: `gunicorn ${workerClass} x${os.cpus().length} + flask + xgboost 1.7 (Debian)`, invoke: pythonLevels },
+    bareNodeFloor: { server: 'node:http answering a constant, one process', invoke: floorLevels },
     ratio: LEVELS.map((c, i) => ({
       concurrency: c,
       throughput: round(kilnLevels[i]!.throughputPerSec / Math.max(1, pythonLevels[i]!.throughputPerSec), 2),
       p99: round(kilnLevels[i]!.p99Ms / pythonLevels[i]!.p99Ms, 2),
+      bareNodeOverAnchor: round(floorLevels[i]!.throughputPerSec / Math.max(1, pythonLevels[i]!.throughputPerSec), 2),
     })),
   };
   mkdirSync(path.join(here, 'results'), { recursive: true });
@@ -263,6 +277,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
 } finally {
   gunicorn?.kill('SIGTERM');
+  floor?.kill('SIGTERM');
   kiln.child.kill('SIGTERM');
   await kiln.exited;
   rmSync(work, { recursive: true, force: true });
