@@ -8,30 +8,9 @@ import { BarChart, HeatmapChart, ScatterChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEChart } from './useEChart';
+import { markOf, type VegaLiteSpec } from './vega-lite-spec';
 
 echarts.use([BarChart, ScatterChart, HeatmapChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
-
-interface Channel {
-  field?: string;
-  type?: string;
-  title?: string;
-  stack?: boolean | string;
-}
-
-export interface VegaLiteSpec {
-  title?: string;
-  data?: { values?: Record<string, unknown>[] };
-  mark?: string | { type: string };
-  encoding?: { x?: Channel; y?: Channel; x2?: Channel; color?: Channel; facet?: Channel };
-}
-
-const markOf = (spec: VegaLiteSpec) => (typeof spec.mark === 'string' ? spec.mark : spec.mark?.type);
-
-/** Whether this component can draw the spec (otherwise show its data). */
-export function drawable(spec: VegaLiteSpec | undefined): boolean {
-  const mark = spec && markOf(spec);
-  return !!spec?.data?.values && !!spec.encoding?.x?.field && !!spec.encoding?.y?.field && (mark === 'bar' || mark === 'point' || mark === 'rect');
-}
 
 const label = (v: unknown) => (typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v ?? 'null'));
 

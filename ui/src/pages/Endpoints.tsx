@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { api } from '../api';
+import { ResourceTable } from '../components/ResourceTable';
 import { Status } from '../components/Status';
 import { usePoll } from '../components/usePoll';
-import { when } from '../components/time';
 import { href } from '../router';
 
 export function Endpoints() {
@@ -11,29 +11,11 @@ export function Endpoints() {
     <>
       <h1>Endpoints</h1>
       {error && <p className="error">{error.message}</p>}
-      <table>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Status</th>
-            <th>Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.Endpoints ?? []).map((e: any) => (
-            <tr key={e.EndpointName}>
-              <td>
-                <a href={href('endpoints', e.EndpointName)}>{e.EndpointName}</a>
-              </td>
-              <td>
-                <Status value={e.EndpointStatus} />
-              </td>
-              <td>{when(e.CreationTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {data && !data.Endpoints.length && <p className="muted">No endpoints. Deploy a model with CreateEndpoint.</p>}
+      <ResourceTable
+        page="endpoints"
+        rows={data?.Endpoints.map((e: any) => ({ name: e.EndpointName, status: e.EndpointStatus, created: e.CreationTime }))}
+        empty="No endpoints. Deploy a model with CreateEndpoint."
+      />
     </>
   );
 }

@@ -4,7 +4,7 @@ import { Status } from '../components/Status';
 import { usePoll } from '../components/usePoll';
 import { when } from '../components/time';
 import { href } from '../router';
-import { drawable, type VegaLiteSpec } from '../components/VegaLiteChart';
+import { drawable, type VegaLiteSpec } from '../components/vega-lite-spec';
 
 const VegaLiteChart = lazy(() => import('../components/VegaLiteChart').then((m) => ({ default: m.VegaLiteChart })));
 

@@ -2,9 +2,10 @@ import { lazy, Suspense, useMemo, useState } from 'react';
 import { api } from '../api';
 import type { Series } from '../components/LineChart';
 import { LogView, useLogTail, type LogLine } from '../components/LogTail';
+import { ResourceTable } from '../components/ResourceTable';
 import { Status } from '../components/Status';
 import { usePoll } from '../components/usePoll';
-import { elapsed, when } from '../components/time';
+import { elapsed } from '../components/time';
 import { href } from '../router';
 
 const STATUSES = ['', 'InProgress', 'Completed', 'Failed', 'Stopping', 'Stopped'];
@@ -44,31 +45,12 @@ export function TrainingJobs() {
         </select>
       </div>
       {error && <p className="error">{error.message}</p>}
-      <table>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Status</th>
-            <th>Created</th>
-            <th>Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.TrainingJobSummaries ?? []).map((j: any) => (
-            <tr key={j.TrainingJobName}>
-              <td>
-                <a href={href('training', j.TrainingJobName)}>{j.TrainingJobName}</a>
-              </td>
-              <td>
-                <Status value={j.TrainingJobStatus} />
-              </td>
-              <td>{when(j.CreationTime)}</td>
-              <td>{elapsed(j.CreationTime, j.TrainingEndTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {data && !data.TrainingJobSummaries.length && <p className="muted">No training jobs match.</p>}
+      <ResourceTable
+        page="training"
+        rows={data?.TrainingJobSummaries.map((j: any) => ({ name: j.TrainingJobName, status: j.TrainingJobStatus, created: j.CreationTime, ended: j.TrainingEndTime }))}
+        duration
+        empty="No training jobs match."
+      />
       <div className="toolbar">
         {tokens.length > 0 && <button onClick={() => setTokens(tokens.slice(0, -1))}>Previous</button>}
         {data?.NextToken && <button onClick={() => setTokens([...tokens, data.NextToken])}>Next</button>}

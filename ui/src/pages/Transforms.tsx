@@ -1,8 +1,9 @@
 import { api } from '../api';
 import { LogView, useLogTail } from '../components/LogTail';
+import { ResourceTable } from '../components/ResourceTable';
 import { Status } from '../components/Status';
 import { usePoll } from '../components/usePoll';
-import { elapsed, when } from '../components/time';
+import { elapsed } from '../components/time';
 import { href } from '../router';
 
 export function TransformJobs() {
@@ -11,31 +12,12 @@ export function TransformJobs() {
     <>
       <h1>Batch transforms</h1>
       {error && <p className="error">{error.message}</p>}
-      <table>
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Status</th>
-            <th>Created</th>
-            <th>Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {(data?.TransformJobSummaries ?? []).map((j: any) => (
-            <tr key={j.TransformJobName}>
-              <td>
-                <a href={href('transforms', j.TransformJobName)}>{j.TransformJobName}</a>
-              </td>
-              <td>
-                <Status value={j.TransformJobStatus} />
-              </td>
-              <td>{when(j.CreationTime)}</td>
-              <td>{elapsed(j.CreationTime, j.TransformEndTime)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {data && !data.TransformJobSummaries.length && <p className="muted">No batch transform jobs yet.</p>}
+      <ResourceTable
+        page="transforms"
+        rows={data?.TransformJobSummaries.map((j: any) => ({ name: j.TransformJobName, status: j.TransformJobStatus, created: j.CreationTime, ended: j.TransformEndTime }))}
+        duration
+        empty="No batch transform jobs yet."
+      />
     </>
   );
 }
