@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateProcessingJobCommand,
@@ -24,6 +25,8 @@ import { startTestKiln, type TestKiln } from './helpers/kiln.ts';
 import { PYTHON, run } from './helpers/processes.ts';
 import { jobLog } from './helpers/script-mode.ts';
 import { HOTEL_BOOKINGS } from './helpers/shared-data.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 after(killStartedKilns);
 
@@ -195,6 +198,25 @@ print(sorted(counts.items()))
       counts,
       `[('boto/output/hotel-dw-boto/children_outliers/default/part-00000.csv', ${ref.children_outliers}), ('boto/output/hotel-dw-boto/split/train/part-00000.csv', ${ref.train})]`,
     );
+  });
+
+  test('kiln flow export-job uploads the .flow and starts the processing job, as the "Save to S3" notebook does', async () => {
+    const r = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'src/cli/kiln.ts'), 'flow', 'export-job', 'hotel-bookings', '--output', 'train_out=s3://hotels/cli-export', '--output', 'split.validation=s3://hotels/cli-export', '--format', 'parquet', '--job-name', 'hotel-cli', '--wait'],
+      { env: k.env, cwd: root },
+    );
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /^uploaded flow hotel-bookings to s3:\/\/hotels\/data_wrangler_flows\/hotel-cli\.flow$/m);
+    assert.match(r.stdout, /^train_out\.default → s3:\/\/hotels\/cli-export\/hotel-cli\/train_out\/default\/$/m);
+    assert.match(r.stdout, /^hotel-cli Completed$/m);
+    const d = await sm.send(new DescribeProcessingJobCommand({ ProcessingJobName: 'hotel-cli' }));
+    assert.equal(d.AppSpecification?.ImageUri, DW_IMAGE);
+    assert.equal(await parquetRows('cli-export/hotel-cli/train_out/default/part-00000.parquet'), ref.train);
+    assert.equal(await parquetRows('cli-export/hotel-cli/split/validation/part-00000.parquet'), ref.validation);
+    const bad = await run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/kiln.ts'), 'flow', 'export-job', 'hotel-bookings', '--output', 'nope=s3://hotels/cli-export', '--job-name', 'hotel-cli-bad', '--wait'], { env: k.env, cwd: root });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /^hotel-cli-bad Failed: ClientError: ProcessingOutput 'nope\.default' names no node of the flow/m);
   });
 
   test('bad jobs fail with a reason that says what is wrong', async () => {
