@@ -22,7 +22,7 @@ import { validateFlow, type FlowDocument, type FlowNode } from '../data/flow.ts'
 import { operatorCatalog } from '../data/operators.ts';
 import { FlowSession } from '../data/session.ts';
 import { downloadChannel } from './channels.ts';
-import { parseDataWranglerArguments } from './data-wrangler-arguments.ts';
+import { parseDataWranglerArguments, type OutputSettings } from './data-wrangler-arguments.ts';
 import { JobFailure } from './failure.ts';
 import { hostPath, PROCESSING_ROOT } from './processing-container.ts';
 import type { ProcessingInput, ProcessingJobDoc } from './processing-job.ts';
@@ -158,7 +158,9 @@ function bindInputs(flow: FlowDocument, inputs: ProcessingInput[], log: (line: s
 }
 
 /** Each ProcessingOutput as the node table it writes and where, checked before anything runs. */
-function planOutputs(flow: FlowDocument, doc: ProcessingJobDoc, settings: Map<string, { format?: 'csv' | 'parquet'; delimiter?: string }>): PlannedOutput[] {
+const OUTPUT_PROBLEMS: Record<string, string> = { NoSuchNode: 'names no node of the flow', NoTable: 'names no table of the flow', NoSuchOutput: 'names no table of the flow' };
+
+function planOutputs(flow: FlowDocument, doc: ProcessingJobDoc, settings: Map<string, OutputSettings>): PlannedOutput[] {
   const outputs = doc.ProcessingOutputConfig?.Outputs ?? [];
   if (!outputs.length) throw clientError(`A Data Wrangler job needs a ProcessingOutput named '<node id>.${DEFAULT_OUTPUT}' for each node to write.`);
   for (const name of settings.keys()) {
@@ -174,7 +176,7 @@ function planOutputs(flow: FlowDocument, doc: ProcessingJobDoc, settings: Map<st
     try {
       tableOfRequest(flow, { node, output });
     } catch (e) {
-      if (isFlowError(e)) throw clientError(`ProcessingOutput '${name}' names ${e.code === 'NoSuchNode' ? 'no node of the flow' : 'no table of the flow'}: ${e.message}.`);
+      if (isFlowError(e)) throw clientError(`ProcessingOutput '${name}' ${OUTPUT_PROBLEMS[e.code] ?? 'cannot be written'}: ${e.message}.`);
       throw e;
     }
     const uri = `${o.S3Output.S3Uri.replace(/\/+$/, '')}/${doc.ProcessingJobName}/${node}/${output}/`;
