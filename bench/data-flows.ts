@@ -20,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckSession } from '../src/engine/data/duck.ts';
 import { validateFlow, type FlowDocument } from '../src/engine/data/flow.ts';
+import { writeOutput } from '../src/engine/data/flow-outputs.ts';
 import { operatorCatalog } from '../src/engine/data/operators.ts';
 import { FlowSession } from '../src/engine/data/session.ts';
 import { literal } from '../src/engine/data/sql.ts';
@@ -112,8 +113,7 @@ async function kilnChain(objects: FsObjectStore, scratch: string, key: string): 
   const rows: Record<string, number> = {};
   try {
     for (const d of session.destinations()) {
-      rows[d.id.replace('_out', '')] = await session.rowCount(d.inputs![0]!);
-      await session.writeDestination(d.id);
+      rows[d.id.replace('_out', '')] = (await writeOutput(session, { node: d.id })).rows;
     }
   } finally {
     session.close();

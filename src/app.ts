@@ -163,7 +163,9 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const training = new TrainingJobs({ ...jobDeps, log: log.child({ component: 'training' }), listener: trainingListener });
   const reconciled = await training.reconcile();
   if (reconciled) log.warn('training jobs left running by a previous server were ended or resumed', { count: reconciled });
-  const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }), listener: processingListener });
+  // The table catalog of data flows, which Data Wrangler processing jobs' flows query too.
+  const catalog = new Catalog(metadata);
+  const processing = new ProcessingJobs({ ...jobDeps, log: log.child({ component: 'processing' }), listener: processingListener, catalog });
   const reconciledProcessing = await processing.reconcile();
   if (reconciledProcessing) log.warn('processing jobs left running by a previous server were ended', { count: reconciledProcessing });
   const hostingModels = new HostingModels(metadata, config);
@@ -195,7 +197,6 @@ export async function startKiln(config: KilnConfig): Promise<RunningKiln> {
   const endedTransforms = await transforms.reconcile();
   if (endedTransforms) log.warn('transform jobs left running by a previous server were ended', { count: endedTransforms });
   const services = buildServices(config, objects, metadata, { training, processing, models: hostingModels, endpoints, transforms, experiments, lineage });
-  const catalog = new Catalog(metadata);
   const flowScratch = path.join(config.dataDir, 'dataflows');
   rmSync(flowScratch, { recursive: true, force: true });
   const flowRuns = new FlowRuns({ db: metadata, objects, catalog, scratchRoot: path.join(flowScratch, 'runs') });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config.ts';
 import { rootCredentialsFile, type AccessKey } from '../iam/credentials.ts';
 import { KilnApiClient, KilnApiError } from '../services/kiln-api/client.ts';
+import { exportFlowAsJob } from './flow-export-job.ts';
 
 export const FLOW_USAGE = `Data flows (the REST API under /_kiln/api, signed with your credentials):
   kiln flow list
@@ -20,6 +21,9 @@ export const FLOW_USAGE = `Data flows (the REST API under /_kiln/api, signed wit
   kiln flow runs <name>                            list the flow's runs
   kiln flow run-status <run-id>
   kiln flow export <name> [--format script|flow] [--out <folder>]
+  kiln flow export-job <name> --output <node>[.<output>]=s3://… [--output …] [--format csv|parquet]
+                 [--flow-uri s3://…/x.flow] [--job-name <job>] [--instance-type ml.m5.large] [--role-arn <arn>] [--wait]
+                                                   run the flow as a Data Wrangler processing job (CreateProcessingJob)
   kiln flow operators
   kiln table list
   kiln table register <name> --location s3://… [--format csv|parquet|jsonl] [--delimiter ,] [--columns name:type,…]
@@ -189,6 +193,31 @@ async function flowCommand(sub: string | undefined, p: Parsed): Promise<void> {
         writeFileSync(path.join(dir, path.basename(file)), text);
         console.log(path.join(dir, path.basename(file)));
       }
+      return;
+    }
+    case 'export-job': {
+      const outputs = (p.options.get('output') ?? []).map((o) => {
+        const [name, uri] = o.split(/=(.*)/s, 2);
+        if (!name || !uri?.startsWith('s3://')) throw new UsageError(`--output wants <node>[.<output>]=s3://bucket/prefix; got '${o}'`);
+        return { name, uri };
+      });
+      if (!outputs.length) throw new UsageError('export-job needs at least one --output <node>=s3://bucket/prefix');
+      const format = one(p, 'format');
+      if (format !== undefined && format !== 'csv' && format !== 'parquet') throw new UsageError(`--format is csv or parquet, not '${format}'`);
+      const config = loadConfig();
+      const status = await exportFlowAsJob(api, {
+        flow: need(p, 1, 'name'),
+        outputs,
+        format,
+        flowUri: one(p, 'flow-uri'),
+        jobName: one(p, 'job-name'),
+        instanceType: one(p, 'instance-type') ?? 'ml.m5.large',
+        roleArn: one(p, 'role-arn') ?? `arn:aws:iam::${config.accountId}:role/kiln-data-wrangler`,
+        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? config.region,
+        wait: p.flags.has('wait'),
+        print: (line) => console.log(line),
+      });
+      if (p.flags.has('wait') && status !== 'Completed') process.exitCode = 1;
       return;
     }
     default:

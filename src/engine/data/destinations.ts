@@ -13,6 +13,8 @@ export interface DestinationSpec {
   format: 'csv' | 'parquet';
   partitionBy: string[];
   header: boolean;
+  /** CSV field delimiter; a comma when absent. */
+  delimiter?: string;
 }
 
 export function destinationSpec(p: Params, columns: string[]): DestinationSpec {
@@ -26,6 +28,7 @@ export function destinationSpec(p: Params, columns: string[]): DestinationSpec {
 /** The COPY statement writing `table` to `target` (a file, or a folder when partitioned). */
 export function copyStatement(table: string, target: string, spec: DestinationSpec): string {
   const options = spec.format === 'parquet' ? ['FORMAT parquet', 'COMPRESSION zstd'] : ['FORMAT csv', `HEADER ${spec.header ? 'true' : 'false'}`];
+  if (spec.format === 'csv' && spec.delimiter !== undefined) options.push(`DELIMITER ${literal(spec.delimiter)}`);
   if (spec.partitionBy.length) options.push(`PARTITION_BY (${spec.partitionBy.map(ident).join(', ')})`, 'OVERWRITE_OR_IGNORE true');
   return `COPY (SELECT * FROM ${ident(table)}) TO ${literal(target)} (${options.join(', ')})`;
 }

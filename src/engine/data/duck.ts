@@ -42,6 +42,11 @@ export class DuckSession {
     return result.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
   }
 
+  /** Makes the running statement, if any, fail with an INTERRUPT error. */
+  interrupt(): void {
+    this.conn.interrupt();
+  }
+
   close(): void {
     this.conn.closeSync();
     this.instance.closeSync();

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import type { CatalogTable } from './catalog.ts';
-import { writeDestination, destinationSpec, copyStatement } from './destinations.ts';
+import { writeDestination, destinationSpec, copyStatement, type DestinationSpec } from './destinations.ts';
 import { DuckSession, type Row } from './duck.ts';
 import { FlowError, isFlowError } from './errors.ts';
 import { ancestorsOf, parseInputRef, type FlowDocument, type FlowNode } from './flow.ts';
@@ -128,21 +128,23 @@ export class FlowSession {
     }
   }
 
-  /** Writes one destination node; returns the objects written. */
-  async writeDestination(id: string): Promise<string[]> {
-    const node = this.node(id);
-    if (node.type !== 'destination') throw new FlowError(`node '${id}' is a ${node.type}, not a destination`, 400);
-    const input = await this.relation(node.inputs![0]!);
-    const params = new Params(node, input.columns);
-    if (node.operator === 'feature_group') {
-      throw new FlowError(`node '${id}': feature groups are not part of Kiln yet; write to S3 instead`, 400, 'NotImplemented');
-    }
-    const spec = destinationSpec(params, input.columns.map((c) => c.name));
+  /**
+   * Writes the table of `ref` (a node, or `<id>.<output>`) to the object store as `spec` says;
+   * returns the objects written. Errors name `forNode` (the destination that asked, by default
+   * the node itself).
+   */
+  async writeTable(ref: string, spec: DestinationSpec, forNode = parseInputRef(ref).node): Promise<string[]> {
+    const input = await this.relation(ref);
     try {
       return await writeDestination(this.duck, this.deps.objects, input.table, spec, this.deps.scratchDir);
     } catch (e) {
-      throw this.nodeError(node, e);
+      throw this.nodeError(this.node(forNode), e);
     }
+  }
+
+  /** Interrupts the statement DuckDB is running (it fails with an INTERRUPT error); for stopping a job. */
+  interrupt(): void {
+    this.duck.interrupt();
   }
 
   /**

@@ -2,7 +2,9 @@
  * Processing jobs: CreateProcessingJob's checks, the run (inputs from S3 into
  * /opt/ml/processing/..., the entry point on the machine's runtime, outputs back to S3 at the
  * end or continuously), stopping, the runtime limit, and reconciliation after a restart. The
- * process runs through the same executor, log store and instance types as training jobs.
+ * process runs through the same executor, log store and instance types as training jobs. A job
+ * with the Data Wrangler image runs its flow on Kiln's flow engine instead (data-wrangler-job.ts),
+ * through the same lifecycle.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,9 @@ import { HOST } from './container-layout.ts';
 import { DirectoryUploader } from './directory-uploader.ts';
 import type { Executor, JobProcess } from './executor.ts';
 import { failureReason, JobFailure } from './failure.ts';
+import type { Catalog } from '../data/catalog.ts';
+import { runDataWranglerJob } from './data-wrangler-job.ts';
+import { dataWranglerImageUri, resolveDataWranglerImage } from './data-wrangler-image.ts';
 import { resolveImage } from './images.ts';
 import { effectiveThreads, instanceType, memoryLimitBytes } from './instance-types.ts';
 import { JobLogWriter, type LogSink } from './job-logs.ts';
@@ -43,6 +48,15 @@ export interface ProcessingJobsDeps {
   /** How often Continuous outputs are uploaded while the job runs. */
   continuousUploadMs?: number;
   listener?: JobListener<ProcessingJobDoc>;
+  /** The table catalog that SQL sources of Data Wrangler jobs' flows query. */
+  catalog: Catalog;
+}
+
+/** How a job ended, before it is recorded. */
+interface Outcome {
+  status: 'Completed' | 'Failed' | 'Stopped';
+  reason?: string;
+  exitMessage?: string;
 }
 
 interface ActiveRun {
@@ -228,8 +242,7 @@ export class ProcessingJobs {
     }, maxRuntime * 1000);
     runtimeTimer.unref();
     const interrupted = () => run.stopRequested || run.runtimeExceeded || this.closing;
-    const uploaders: { output: ProcessingOutput; uploader: DirectoryUploader }[] = [];
-    let outcome: { status: 'Completed' | 'Failed' | 'Stopped'; reason?: string; exitMessage?: string } = { status: 'Completed' };
+    let outcome: Outcome = { status: 'Completed' };
 
     try {
       rmSync(workDir, { recursive: true, force: true });
@@ -238,8 +251,52 @@ export class ProcessingJobs {
       await writer.open();
       await this.repo.update(name, (d) => ((d._kiln = { ...d._kiln, logStream }), (d.ProcessingStartTime = started), d));
 
+      const dataWrangler = resolveDataWranglerImage(doc.AppSpecification.ImageUri);
+      if (dataWrangler?.kind === 'unknown') throw new JobFailure(`ClientError: ${dataWrangler.reason}`);
+      outcome = dataWrangler ? await this.runFlow(doc, workDir, writer, interrupted) : await this.runContainer(doc, workDir, optMl, writer, run, interrupted);
+      if (run.runtimeExceeded) outcome = { status: 'Failed', reason: `MaxRuntimeExceeded: Processing job ran longer than StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} seconds) and was stopped.` };
+      else if (run.stopRequested) outcome = { status: 'Stopped' };
+      else if (this.closing) outcome = { status: 'Failed', reason: 'InternalServerError: The Kiln server was shut down while this processing job was running.' };
+    } catch (e) {
+      const reason = e instanceof JobFailure ? e.reason : `InternalServerError: ${(e as Error).message}`;
+      if (!(e instanceof JobFailure)) this.deps.log.error('processing job failed inside Kiln', { job: name, error: String((e as Error)?.stack ?? e) });
+      outcome = run.stopRequested ? { status: 'Stopped' } : { status: 'Failed', reason };
+      writer.write(reason);
+    } finally {
+      clearTimeout(runtimeTimer);
+      await writer.flush();
+    }
+    const ended = await this.repo.update(name, (d) => {
+      const status = outcome.status === 'Completed' && d.ProcessingJobStatus === 'Stopping' ? 'Stopped' : outcome.status;
+      return finishProcessing(d, status, new Date(), outcome.reason ? failureReason(outcome.reason) : undefined, outcome.exitMessage);
+    });
+    if (ended) await this.notify('ended', ended);
+  }
+
+  /** The Data Wrangler image: the flow in the `flow` input runs on Kiln's flow engine, in this process. */
+  private async runFlow(doc: ProcessingJobDoc, workDir: string, writer: JobLogWriter, interrupted: () => boolean): Promise<Outcome> {
+    const type = instanceType(doc.ProcessingResources.ClusterConfig.InstanceType)!;
+    await runDataWranglerJob({
+      doc,
+      workDir,
+      objects: this.deps.objects,
+      catalog: this.deps.catalog,
+      // The instance type's vCPUs, unless the operator pinned data-flow sessions' threads.
+      threads: process.env.KILN_DUCKDB_THREADS ? undefined : effectiveThreads(type),
+      log: (line) => writer.write(line),
+      interrupted,
+    });
+    return { status: 'Completed' };
+  }
+
+  /** Any other image: inputs downloaded, the entry point run as a process, outputs uploaded (also when it fails). */
+  private async runContainer(doc: ProcessingJobDoc, workDir: string, optMl: string, writer: JobLogWriter, run: ActiveRun, interrupted: () => boolean): Promise<Outcome> {
+    const name = doc.ProcessingJobName;
+    const uploaders: { output: ProcessingOutput; uploader: DirectoryUploader }[] = [];
+    let outcome: Outcome = { status: 'Completed' };
+    try {
       const image = resolveImage(doc.AppSpecification.ImageUri);
-      if (image.kind === 'unknown') throw new JobFailure(`ClientError: ${image.reason}`);
+      if (image.kind === 'unknown') throw new JobFailure(`ClientError: ${image.reason} Processing jobs also run Data Wrangler flows (${dataWranglerImageUri(this.deps.region) ?? dataWranglerImageUri('us-east-1')} or kiln/data-wrangler).`);
       const framework = image.kind === 'framework' ? image.framework : 'xgboost';
       const launch = processingCommand(workDir, framework, doc.AppSpecification.ContainerEntrypoint, doc.AppSpecification.ContainerArguments);
       if (launch.python) {
@@ -316,30 +373,16 @@ export class ProcessingJobs {
           outcome = { status: 'Completed', exitMessage };
         }
       }
-      if (run.runtimeExceeded) outcome = { status: 'Failed', reason: `MaxRuntimeExceeded: Processing job ran longer than StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} seconds) and was stopped.` };
-      else if (run.stopRequested) outcome = { status: 'Stopped' };
-      else if (this.closing) outcome = { status: 'Failed', reason: 'InternalServerError: The Kiln server was shut down while this processing job was running.' };
-
-      // Outputs are uploaded when the job ends, whatever its status (SageMaker does so for EndOfJob too).
-      for (const { output, uploader } of uploaders) {
-        const count = await uploader.stop();
-        writer.write(`Kiln: uploaded ${count} file(s) of output '${output.OutputName}' to ${output.S3Output!.S3Uri}`);
-      }
     } catch (e) {
       for (const { uploader } of uploaders) await uploader.stop().catch(() => 0);
-      const reason = e instanceof JobFailure ? e.reason : `InternalServerError: ${(e as Error).message}`;
-      if (!(e instanceof JobFailure)) this.deps.log.error('processing job failed inside Kiln', { job: name, error: String((e as Error)?.stack ?? e) });
-      outcome = run.stopRequested ? { status: 'Stopped' } : { status: 'Failed', reason };
-      writer.write(reason);
-    } finally {
-      clearTimeout(runtimeTimer);
-      await writer.flush();
+      throw e;
     }
-    const ended = await this.repo.update(name, (d) => {
-      const status = outcome.status === 'Completed' && d.ProcessingJobStatus === 'Stopping' ? 'Stopped' : outcome.status;
-      return finishProcessing(d, status, new Date(), outcome.reason ? failureReason(outcome.reason) : undefined, outcome.exitMessage);
-    });
-    if (ended) await this.notify('ended', ended);
+    // Outputs are uploaded when the job ends, whatever its status (SageMaker does so for EndOfJob too).
+    for (const { output, uploader } of uploaders) {
+      const count = await uploader.stop();
+      writer.write(`Kiln: uploaded ${count} file(s) of output '${output.OutputName}' to ${output.S3Output!.S3Uri}`);
+    }
+    return outcome;
   }
 
   private notify(event: keyof JobListener<ProcessingJobDoc>, doc: ProcessingJobDoc): Promise<void> {
