@@ -1,6 +1,7 @@
 /**
  * Hands DuckDB local files for s3:// URIs. DuckDB has no network access here, so every object a
- * flow reads is streamed from the object store to the session's scratch folder first (once).
+ * flow reads is linked (a local store) or streamed from the object store into the session's
+ * scratch folder first (once).
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -41,10 +42,13 @@ export class ObjectFiles {
     const keys = await this.keysOf(bucket, key, uri);
     const out: string[] = [];
     for (const k of keys) {
-      const { body } = await this.objects.getObject(bucket, k);
       const ext = path.extname(k).replace(/[^.a-zA-Z0-9]/g, '');
       const file = path.join(this.dir, `object-${++this.counter}${ext}`);
-      await pipeline(body, createWriteStream(file));
+      // DuckDB only reads these files, so a link to the stored bytes serves as well as a copy.
+      if (!(await this.objects.linkObject?.(bucket, k, file))) {
+        const { body } = await this.objects.getObject(bucket, k);
+        await pipeline(body, createWriteStream(file));
+      }
       out.push(file);
     }
     return out;

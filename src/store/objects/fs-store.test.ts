@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -243,6 +243,22 @@ test('empty object, default content type, missing key', async (t) => {
     Key: 'missing',
   });
   await rejectsWith(store.headObject('bucket', 'missing'), 'NoSuchKey', 404);
+});
+
+test('linkObject: a hard link to the stored bytes that keeps them when the object is replaced or deleted', async (t) => {
+  const { store } = await openFixture(t);
+  const elsewhere = mkdtempSync(path.join(os.tmpdir(), 'kiln-fs-store-link-'));
+  t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
+  await put(store, 'data.csv', 'a,b\n1,2\n');
+  const linked = path.join(elsewhere, 'data.csv');
+  assert.equal(await store.linkObject('bucket', 'data.csv', linked), true);
+  await put(store, 'data.csv', 'replaced');
+  await store.deleteObject('bucket', 'data.csv');
+  assert.equal(readFileSync(linked, 'utf8'), 'a,b\n1,2\n');
+  await rejectsWith(store.linkObject('bucket', 'missing', path.join(elsewhere, 'missing')), 'NoSuchKey', 404);
+  // A target that exists already cannot be linked: the caller falls back to a copy.
+  await put(store, 'other', 'x');
+  assert.equal(await store.linkObject('bucket', 'other', linked), false);
 });
 
 test('keys "a" and "a/b" coexist, and weird keys never escape the root', async (t) => {

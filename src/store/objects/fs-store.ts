@@ -4,7 +4,7 @@
  * which happens after its blob is complete, verified, fsynced and renamed into place.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { linkSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Errors } from '../../server/errors.ts';
@@ -140,6 +140,18 @@ export class FsObjectStore implements ObjectStore {
     const { bucketRow, row } = this.requireObject(bucket, key);
     const body = this.blobs.readStream(row.blob, range && row.size > 0 ? range : undefined);
     return { meta: toObjectMeta(bucketRow.name, row), body };
+  }
+
+  async linkObject(bucket: string, key: string, target: string): Promise<boolean> {
+    // As in getObject: no await between finding the blob and linking it, so an overwrite cannot
+    // unlink it in between; afterwards the link keeps the bytes.
+    const { row } = this.requireObject(bucket, key);
+    try {
+      linkSync(this.blobs.pathOf(row.blob), target);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async deleteObject(bucket: string, key: string): Promise<void> {

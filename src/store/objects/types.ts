@@ -110,6 +110,12 @@ export interface ObjectStore {
   headObject(bucket: string, key: string): Promise<ObjectMeta>;
   /** Range already validated against size by the caller. */
   getObject(bucket: string, key: string, range?: ByteRange): Promise<{ meta: ObjectMeta; body: Readable }>;
+  /**
+   * Makes `target` a hard link to the object's bytes, when the store keeps them as immutable
+   * local files on target's filesystem: a read-only local copy for free. False when it cannot
+   * (the caller streams the object instead). Whoever holds the link must never write to it.
+   */
+  linkObject?(bucket: string, key: string, target: string): Promise<boolean>;
   /** Deleting a missing key is not an error (S3 semantics). Throws NoSuchBucket. */
   deleteObject(bucket: string, key: string): Promise<void>;
   copyObject(
