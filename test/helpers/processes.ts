@@ -16,6 +16,8 @@ export function run(command: string, args: string[], opts: { env?: NodeJS.Proces
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading its input closes the pipe first: that is not a failure.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => e.code !== 'EPIPE' && reject(e));
     child.stdin.end(opts.input ?? '');
   });
 }
