@@ -45,6 +45,12 @@ export interface TransformOperator {
    * without reordering: such a node may be a view fused into the next statement.
    */
   fusable?(parameters: Record<string, unknown>): boolean;
+  /**
+   * True when the node's own table may be a view although the node is not fusable: its SELECT
+   * reads its input's `rowid` (so the input stays a table) but is cheap to recompute and keeps
+   * row order (a positional join with a narrow table its prepare statements built).
+   */
+  viewOutput?(parameters: Record<string, unknown>): boolean;
 }
 
 export interface AnalysisResult {

@@ -252,7 +252,7 @@ export class FlowSession {
   private async buildTransform(node: FlowNode, table: string): Promise<void> {
     const inputs = (node.inputs ?? []).map((ref) => this.relations.get(ref)!);
     const compiled = await TRANSFORMS[node.operator]!.compile(this.context(node, inputs));
-    const kind = !compiled.outputs && this.fusable(node) ? 'view' : 'table';
+    const kind = !compiled.outputs && (this.fusable(node) || this.viewOutput(node)) ? 'view' : 'table';
     const statements = [...(compiled.prepare ?? []), `CREATE OR REPLACE ${kind === 'view' ? 'VIEW' : 'TABLE'} ${ident(table)} AS ${compiled.select}`];
     const outputKinds = new Map<string, 'table' | 'view'>();
     for (const [name, select] of Object.entries(compiled.outputs ?? {})) {
@@ -289,6 +289,13 @@ export class FlowSession {
    */
   private fusable(node: FlowNode): boolean {
     if (this.pinned.has(node.id) || !this.isFusableKind(node)) return false;
+    const consumers = this.consumersOf(node.id);
+    return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || this.isFusableKind(c));
+  }
+
+  /** A node whose SELECT may be a view though it reads its input's rowid, read only by fusable transforms or destinations. */
+  private viewOutput(node: FlowNode): boolean {
+    if (this.pinned.has(node.id) || !TRANSFORMS[node.operator]?.viewOutput?.(node.parameters ?? {})) return false;
     const consumers = this.consumersOf(node.id);
     return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || this.isFusableKind(c));
   }

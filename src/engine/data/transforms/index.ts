@@ -19,6 +19,7 @@ handleOutliers.fusable = always;
 scaleValues.fusable = always;
 addEventTime.fusable = always;
 manageRows.fusable = (p) => String(p.operator ?? '').toLowerCase() === 'filter';
+manageRows.viewOutput = (p) => String(p.operator ?? '').toLowerCase() === 'drop_duplicates';
 
 export const TRANSFORMS: Record<string, TransformOperator> = {
   manage_columns: manageColumns,
