@@ -67,19 +67,17 @@ type PointRow = { trial_component_name: string; metric_name: string; timestamp: 
 const ROWS_PER_STATEMENT = 1000;
 const SUMMARY_UPDATES = ['source_arn', 'count', 'mean', 'm2', 'min', 'max', 'last', 'last_timestamp', 'last_step'] as const;
 
-/** One transaction of point inserts and summary upserts, on statements prepared once. */
+/** One transaction of point inserts and summary upserts, on statements prepared once (positional parameters bind fastest). */
 function preparedWrites(database: SQLite.Database): (points: PointRow[], summaries: MetricSummaryTable[]) => void {
-  const insertPoint = database.prepare(
-    'INSERT INTO metric_points (trial_component_name, metric_name, timestamp, step, value) VALUES (@trial_component_name, @metric_name, @timestamp, @step, @value)',
-  );
+  const insertPoint = database.prepare('INSERT INTO metric_points (trial_component_name, metric_name, timestamp, step, value) VALUES (?, ?, ?, ?, ?)');
   const upsertSummary = database.prepare(
     `INSERT INTO metric_summaries (trial_component_name, metric_name, ${SUMMARY_UPDATES.join(', ')})
-     VALUES (@trial_component_name, @metric_name, ${SUMMARY_UPDATES.map((c) => `@${c}`).join(', ')})
+     VALUES (?, ?, ${SUMMARY_UPDATES.map(() => '?').join(', ')})
      ON CONFLICT (trial_component_name, metric_name) DO UPDATE SET ${SUMMARY_UPDATES.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   );
   return database.transaction((points: PointRow[], summaries: MetricSummaryTable[]) => {
-    for (const p of points) insertPoint.run(p);
-    for (const s of summaries) upsertSummary.run(s);
+    for (const p of points) insertPoint.run(p.trial_component_name, p.metric_name, p.timestamp, p.step, p.value);
+    for (const s of summaries) upsertSummary.run(s.trial_component_name, s.metric_name, ...SUMMARY_UPDATES.map((c) => s[c]));
   });
 }
 
