@@ -257,8 +257,7 @@ export class FlowSession {
     const outputKinds = new Map<string, 'table' | 'view'>();
     for (const [name, select] of Object.entries(compiled.outputs ?? {})) {
       // An output only written out (or read by fusable transforms) is a view over the node's tables.
-      const users = this.consumersOf(`${node.id}.${name}`, true);
-      const outputKind = !this.pinned.has(node.id) && users.length > 0 && users.every((u) => u.type === 'destination' || this.isFusableKind(u)) ? 'view' : 'table';
+      const outputKind = this.readOnlyByFusable(node, `${node.id}.${name}`) ? 'view' : 'table';
       outputKinds.set(name, outputKind);
       statements.push(`CREATE OR REPLACE ${outputKind === 'view' ? 'VIEW' : 'TABLE'} ${ident(tableOf(`${node.id}.${name}`))} AS ${select.replaceAll('{self}', ident(table))}`);
     }
@@ -288,16 +287,22 @@ export class FlowSession {
    * for its table directly.
    */
   private fusable(node: FlowNode): boolean {
-    if (this.pinned.has(node.id) || !this.isFusableKind(node)) return false;
-    const consumers = this.consumersOf(node.id);
-    return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || this.isFusableKind(c));
+    return this.isFusableKind(node) && this.readOnlyByFusable(node);
   }
 
   /** A node whose SELECT may be a view though it reads its input's rowid, read only by fusable transforms or destinations. */
   private viewOutput(node: FlowNode): boolean {
-    if (this.pinned.has(node.id) || !TRANSFORMS[node.operator]?.viewOutput?.(node.parameters ?? {})) return false;
-    const consumers = this.consumersOf(node.id);
-    return consumers.length > 0 && consumers.every((c) => c.type === 'destination' || this.isFusableKind(c));
+    return !!TRANSFORMS[node.operator]?.viewOutput?.(node.parameters ?? {}) && this.readOnlyByFusable(node);
+  }
+
+  /**
+   * Whether `ref` (the node, or with a name one of its outputs) is read, and only by fusable
+   * transforms or destinations, and no one asked for the node's table directly: it may be a view.
+   */
+  private readOnlyByFusable(node: FlowNode, output?: string): boolean {
+    if (this.pinned.has(node.id)) return false;
+    const readers = output ? this.consumersOf(output, true) : this.consumersOf(node.id);
+    return readers.length > 0 && readers.every((c) => c.type === 'destination' || this.isFusableKind(c));
   }
 
   private isFusableKind(n: FlowNode): boolean {
