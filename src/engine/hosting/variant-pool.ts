@@ -106,8 +106,8 @@ interface Queued {
   resolve(reply: WorkerReply): void;
   reject(error: Error): void;
   started: number;
-  /** Answers ModelNotReadyException if no instance takes the invocation in time. */
-  notReady?: NodeJS.Timeout;
+  /** Ends the wait for an instance: ModelNotReadyException, or the invocation timeout when shorter. */
+  waitTimer?: NodeJS.Timeout;
 }
 
 let nextRequestId = 1;
@@ -186,16 +186,25 @@ export class VariantPool {
     });
   }
 
-  /** Holds an invocation until an instance is ready, or answers that none is (readyWaitMs). */
+  /**
+   * Holds an invocation until an instance is ready. If none is within readyWaitMs it is answered
+   * ModelNotReadyException; the invocation timeout still bounds the wait when that is shorter.
+   */
   private enqueue(q: Queued): void {
     this.queue.push(q);
-    q.notReady = setTimeout(() => {
+    const readyWait = this.opts.readyWaitMs ?? DEFAULT_READY_WAIT_MS;
+    const timeout = this.opts.timeoutMs ?? 60_000;
+    q.waitTimer = setTimeout(() => {
       const at = this.queue.indexOf(q);
       if (at < 0) return;
       this.queue.splice(at, 1);
-      q.reject(new InstanceFailure('not-ready', `No instance of variant ${this.opts.variantName} is ready yet: its model server is starting or being replaced. Wait and try your request again.`));
-    }, this.opts.readyWaitMs ?? DEFAULT_READY_WAIT_MS);
-    q.notReady.unref();
+      q.reject(
+        readyWait <= timeout
+          ? new InstanceFailure('not-ready', `No instance of variant ${this.opts.variantName} is ready yet: its model server is starting or being replaced. Wait and try your request again.`)
+          : new InstanceFailure('timeout', 'No instance of the variant became ready in time to handle the request.'),
+      );
+    }, Math.min(readyWait, timeout));
+    q.waitTimer.unref();
   }
 
   /** No invocation in flight or queued, and an instance is up (so the variant is healthy). */
@@ -233,7 +242,7 @@ export class VariantPool {
   async drain(graceMs = 30_000): Promise<void> {
     this.draining = true;
     for (const q of this.queue.splice(0)) {
-      clearTimeout(q.notReady);
+      clearTimeout(q.waitTimer);
       q.reject(new InstanceFailure('stopped', 'The variant was stopped.'));
     }
     const deadline = Date.now() + graceMs;
@@ -245,7 +254,7 @@ export class VariantPool {
     this.stopped = true;
     clearInterval(this.sweeper);
     for (const q of this.queue.splice(0)) {
-      clearTimeout(q.notReady);
+      clearTimeout(q.waitTimer);
       q.reject(new InstanceFailure('stopped', 'The variant was stopped.'));
     }
     await Promise.all(this.instances.slice().map((i) => this.retire(i)));
@@ -363,7 +372,7 @@ export class VariantPool {
       const instance = this.pick();
       if (!instance) return;
       const q = this.queue.shift()!;
-      clearTimeout(q.notReady);
+      clearTimeout(q.waitTimer);
       this.send(instance, q.header, q.body, q);
     }
   }
@@ -392,12 +401,6 @@ export class VariantPool {
           instance.inflight.delete(id);
           pending.reject(new InstanceFailure('timeout', 'Your invocation timed out while waiting for a response from container primary. Review the latency metrics for each container in Amazon CloudWatch, resolve the issue, and try again.'));
         }
-      }
-    }
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      if (now - this.queue[i]!.started > limit) {
-        const [q] = this.queue.splice(i, 1);
-        q!.reject(new InstanceFailure('timeout', 'No instance of the variant became ready in time to handle the request.'));
       }
     }
   }
