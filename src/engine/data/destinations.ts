@@ -33,8 +33,14 @@ export function copyStatement(table: string, target: string, spec: DestinationSp
   return `COPY (SELECT * FROM ${ident(table)}) TO ${literal(target)} (${options.join(', ')})`;
 }
 
-/** Writes the table under the destination prefix; returns the object URIs written. */
-export async function writeDestination(duck: DuckSession, objects: ObjectStore, table: string, spec: DestinationSpec, scratch: string): Promise<string[]> {
+export interface WrittenTable {
+  /** The object URIs written. */
+  objects: string[];
+  rows: number;
+}
+
+/** Writes the table under the destination prefix; returns the objects written and the rows COPY wrote. */
+export async function writeDestination(duck: DuckSession, objects: ObjectStore, table: string, spec: DestinationSpec, scratch: string): Promise<WrittenTable> {
   const { bucket, key } = parseS3Uri(spec.uri);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
   const local = path.join(scratch, `out-${Date.now()}-${Math.random().toString(36).slice(2)}`);
@@ -42,7 +48,8 @@ export async function writeDestination(duck: DuckSession, objects: ObjectStore, 
   try {
     const ext = spec.format === 'parquet' ? 'parquet' : 'csv';
     const target = spec.partitionBy.length ? local : path.join(local, `part-00000.${ext}`);
-    await duck.run(copyStatement(table, target, spec));
+    const [copied] = await duck.query(copyStatement(table, target, spec));
+    const rows = Number(copied?.Count ?? 0);
     const files = (await readdir(local, { recursive: true, withFileTypes: true })).filter((d) => d.isFile());
     const written: string[] = [];
     for (const f of files.sort((a, b) => path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)))) {
@@ -51,7 +58,7 @@ export async function writeDestination(duck: DuckSession, objects: ObjectStore, 
       await objects.putObject({ bucket, key: prefix + rel, body: createReadStream(full), contentType: spec.format === 'parquet' ? 'application/x-parquet' : 'text/csv' });
       written.push(`s3://${bucket}/${prefix}${rel}`);
     }
-    return written;
+    return { objects: written, rows };
   } finally {
     await rm(local, { recursive: true, force: true });
   }

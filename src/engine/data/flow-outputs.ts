@@ -81,7 +81,6 @@ export async function writeOutput(session: FlowSession, request: OutputRequest):
   const node = session.node(request.node);
   const relation = await session.relation(table);
   const spec = specOf(node, request, relation.columns);
-  const rows = await session.rowCount(table);
-  const objects = await session.writeTable(table, spec, node.id);
+  const { objects, rows } = await session.writeTable(table, spec, node.id);
   return { node: node.id, table, uri: spec.uri, format: spec.format, objects, rows };
 }

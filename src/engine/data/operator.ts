@@ -31,7 +31,7 @@ export interface CompiledTransform {
   select: string;
   /** Named outputs (a split): SELECTs over the node's own table, written with `{self}` for its name. */
   outputs?: Record<string, string>;
-  /** Statements that must run before `select` (custom transforms load their result first). */
+  /** Statements that must run before `select`: a fit's statistics, rows to keep, a custom transform's result. */
   prepare?: string[];
 }
 
@@ -51,6 +51,11 @@ export interface TransformOperator {
    * row order (a positional join with a narrow table its prepare statements built).
    */
   viewOutput?(parameters: Record<string, unknown>): boolean;
+  /**
+   * True when the node reads its input as well from a view as from a table: it does not need the
+   * input's `rowid`, or counts positions itself. Its input may then stay a view.
+   */
+  viewInput?(parameters: Record<string, unknown>): boolean;
 }
 
 export interface AnalysisResult {

@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import type { CatalogTable } from './catalog.ts';
-import { writeDestination, destinationSpec, copyStatement, type DestinationSpec } from './destinations.ts';
+import { writeDestination, destinationSpec, copyStatement, type DestinationSpec, type WrittenTable } from './destinations.ts';
 import { DuckSession, type Row } from './duck.ts';
 import { FlowError, isFlowError } from './errors.ts';
 import { ancestorsOf, parseInputRef, type FlowDocument, type FlowNode } from './flow.ts';
@@ -130,10 +130,10 @@ export class FlowSession {
 
   /**
    * Writes the table of `ref` (a node, or `<id>.<output>`) to the object store as `spec` says;
-   * returns the objects written. Errors name `forNode` (the destination that asked, by default
+   * returns the objects and the number of rows written. Errors name `forNode` (the destination that asked, by default
    * the node itself).
    */
-  async writeTable(ref: string, spec: DestinationSpec, forNode = parseInputRef(ref).node): Promise<string[]> {
+  async writeTable(ref: string, spec: DestinationSpec, forNode = parseInputRef(ref).node): Promise<WrittenTable> {
     const input = await this.relation(ref);
     try {
       return await writeDestination(this.duck, this.deps.objects, input.table, spec, this.deps.scratchDir);
@@ -297,12 +297,17 @@ export class FlowSession {
 
   /**
    * Whether `ref` (the node, or with a name one of its outputs) is read, and only by fusable
-   * transforms or destinations, and no one asked for the node's table directly: it may be a view.
+   * transforms, transforms that take a view, or destinations, and no one asked for the node's
+   * table directly: it may be a view.
    */
   private readOnlyByFusable(node: FlowNode, output?: string): boolean {
     if (this.pinned.has(node.id)) return false;
     const readers = output ? this.consumersOf(output, true) : this.consumersOf(node.id);
-    return readers.length > 0 && readers.every((c) => c.type === 'destination' || this.isFusableKind(c));
+    return readers.length > 0 && readers.every((c) => c.type === 'destination' || this.isFusableKind(c) || this.takesView(c));
+  }
+
+  private takesView(n: FlowNode): boolean {
+    return n.type === 'transform' && !!TRANSFORMS[n.operator]?.viewInput?.(n.parameters ?? {});
   }
 
   private isFusableKind(n: FlowNode): boolean {

@@ -142,3 +142,32 @@ test('a malformed CSV read through a later node still names its line', async () 
     session.close();
   }
 });
+
+test('a split over a view assigns the rows it would assign over the same rows as a table', async () => {
+  const lines = ['id,group,value'];
+  for (let i = 0; i < 400; i++) lines.push(`${i},${i % 3 === 0 ? 'x' : 'y'},${i === 7 ? 1e6 : (i * 37) % 101}`);
+  await objects.putObject({ bucket: 'tests', key: 'many.csv', body: Readable.from([`${lines.join('\n')}\n`]) });
+  const splits = [{ name: 'a', fraction: 0.6 }, { name: 'b', fraction: 0.25 }, { name: 'c', fraction: 0.15 }];
+  for (const method of ['random', 'stratified', 'ordered'] as const) {
+    const flow = validateFlow({ version: 1, nodes: [
+      { id: 'src', type: 'source', operator: 'csv', parameters: { uri: 's3://tests/many.csv' } },
+      { id: 'f', type: 'transform', operator: 'manage_rows', inputs: ['src'], parameters: { operator: 'filter', expression: 'id % 5 <> 1' } },
+      { id: 'o', type: 'transform', operator: 'handle_outliers', inputs: ['f'], parameters: { method: 'standard_deviation', standardDeviations: 3, columns: ['value'], fix: 'remove' } },
+      { id: 's', type: 'transform', operator: 'split', inputs: ['o'], parameters: { method, column: 'group', splits } },
+    ] }, operatorCatalog);
+    const outputs = async (pinInput: boolean) => {
+      const session = await FlowSession.open(flow, { objects, scratchDir: path.join(dir, `split-${method}-${pinInput}`) });
+      try {
+        if (pinInput) await session.preview('o');
+        assert.equal((await session.relation('o')).kind, pinInput ? 'table' : 'view');
+        return await Promise.all(['s.a', 's.b', 's.c'].map(async (ref) => (await session.preview(ref, 1000)).rows.map((r) => r.id)));
+      } finally {
+        session.close();
+      }
+    };
+    const overView = await outputs(false);
+    assert.deepEqual(overView, await outputs(true), method);
+    assert.equal(overView.flat().length, 319, `${method}: 320 rows pass the filter and one outlier is removed`);
+    assert.equal(new Set(overView.flat()).size, 319);
+  }
+});

@@ -1,6 +1,7 @@
 /** Handle missing values: drop rows, fill with a value, impute mean / median / approximate median / mode. */
 import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
 import { ident, isNumericType, literal } from '../sql.ts';
+import { Fit } from './fit.ts';
 
 const STRATEGIES = ['mean', 'median', 'approximate_median', 'mode'] as const;
 
@@ -16,6 +17,7 @@ export const handleMissing: TransformOperator = {
     const outputColumn = p.optionalString('outputColumn');
     if (outputColumn && columns.length !== 1) throw p.fail(`'outputColumn' needs exactly one input column`);
     const replacement = new Map<string, string>();
+    const fit = new Fit(ctx.node.id, from);
     if (op === 'fill') {
       const raw = p.raw('value');
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') throw p.fail(`parameter 'value' must be a string, number or boolean`);
@@ -32,7 +34,7 @@ export const handleMissing: TransformOperator = {
           approximate_median: `approx_quantile(${col}, 0.5)`,
           mode: `mode(${col})`,
         }[strategy];
-        replacement.set(c.name, `coalesce(${col}, (SELECT ${aggregate} FROM ${from}))`);
+        replacement.set(c.name, `coalesce(${col}, ${fit.value(aggregate)})`);
       }
     }
     const list = input.columns.map((c) => {
@@ -40,6 +42,6 @@ export const handleMissing: TransformOperator = {
       return expr && !outputColumn ? `${expr} AS ${ident(c.name)}` : ident(c.name);
     });
     if (outputColumn) list.push(`${replacement.get(columns[0]!.name)} AS ${ident(outputColumn)}`);
-    return { select: `SELECT ${list.join(', ')} FROM ${from}` };
+    return { prepare: fit.prepare(), select: `SELECT ${list.join(', ')} FROM ${from}` };
   },
 };

@@ -1,10 +1,11 @@
 /**
  * Handle numeric outliers: standard deviation, robust (interquartile range), quantile or
  * min-max bounds; remove the rows, clip the values to the bounds, or make them missing.
- * Bounds are fitted on the input in the same statement, so an exported flow refits them.
+ * Bounds are fitted on the input by a prepare statement, so an exported flow refits them.
  */
 import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
 import { ident, isNumericType, literal } from '../sql.ts';
+import { Fit } from './fit.ts';
 
 const METHODS = ['standard_deviation', 'robust', 'quantile', 'min_max'] as const;
 
@@ -16,17 +17,18 @@ export const handleOutliers: TransformOperator = {
     const fix = p.oneOf('fix', ['remove', 'clip', 'invalidate'] as const, 'remove');
     const columns = p.columnList('columns');
     for (const c of columns) if (!isNumericType(c.type)) throw p.fail(`column '${c.name}' is ${c.type}, not numeric`);
-    const stats: string[] = [];
+    const fit = new Fit(ctx.node.id, from);
     const bounds = new Map<string, { lo: string; hi: string }>();
-    columns.forEach((c, i) => {
+    for (const c of columns) {
       const col = ident(c.name);
-      const lo = `__lo${i}`;
-      const hi = `__hi${i}`;
+      let lo: string;
+      let hi: string;
       switch (method) {
         case 'standard_deviation': {
           const k = p.number('standardDeviations', 4);
           // Sample standard deviation (n-1), as pandas' std() and Spark's stddev.
-          stats.push(`avg(${col}) - ${literal(k)} * stddev_samp(${col}) AS ${lo}`, `avg(${col}) + ${literal(k)} * stddev_samp(${col}) AS ${hi}`);
+          lo = `avg(${col}) - ${literal(k)} * stddev_samp(${col})`;
+          hi = `avg(${col}) + ${literal(k)} * stddev_samp(${col})`;
           break;
         }
         case 'robust': {
@@ -35,19 +37,21 @@ export const handleOutliers: TransformOperator = {
           const k = p.number('multiplier', 1.5);
           const q1 = `quantile_cont(${col}, ${literal(ql)})`;
           const q3 = `quantile_cont(${col}, ${literal(qh)})`;
-          stats.push(`${q1} - ${literal(k)} * (${q3} - ${q1}) AS ${lo}`, `${q3} + ${literal(k)} * (${q3} - ${q1}) AS ${hi}`);
+          lo = `${q1} - ${literal(k)} * (${q3} - ${q1})`;
+          hi = `${q3} + ${literal(k)} * (${q3} - ${q1})`;
           break;
         }
         case 'quantile':
-          stats.push(`quantile_cont(${col}, ${literal(p.number('lowerQuantile', 0.01))}) AS ${lo}`, `quantile_cont(${col}, ${literal(p.number('upperQuantile', 0.99))}) AS ${hi}`);
+          lo = `quantile_cont(${col}, ${literal(p.number('lowerQuantile', 0.01))})`;
+          hi = `quantile_cont(${col}, ${literal(p.number('upperQuantile', 0.99))})`;
           break;
         case 'min_max':
-          stats.push(`${literal(p.number('lowerThreshold'))} AS ${lo}`, `${literal(p.number('upperThreshold'))} AS ${hi}`);
+          lo = literal(p.number('lowerThreshold'));
+          hi = literal(p.number('upperThreshold'));
           break;
       }
-      bounds.set(c.name, { lo: `__stats.${lo}`, hi: `__stats.${hi}` });
-    });
-    const statsFrom = `${from}, (SELECT ${stats.join(", ")} FROM ${from} LIMIT 1) AS __stats`;
+      bounds.set(c.name, method === 'min_max' ? { lo, hi } : { lo: fit.value(lo), hi: fit.value(hi) });
+    }
     const outside = (name: string) => {
       const b = bounds.get(name)!;
       return `(${ident(name)} < ${b.lo} OR ${ident(name)} > ${b.hi})`;
@@ -55,7 +59,7 @@ export const handleOutliers: TransformOperator = {
     if (fix === 'remove') {
       // Missing values are not outliers: rows with them stay.
       const keep = columns.map((c) => `NOT coalesce(${outside(c.name)}, FALSE)`).join(' AND ');
-      return { select: `SELECT ${from}.* FROM ${statsFrom} WHERE ${keep}` };
+      return { prepare: fit.prepare(), select: `SELECT * FROM ${from} WHERE ${keep}` };
     }
     const list = input.columns.map((c) => {
       const b = bounds.get(c.name);
@@ -66,6 +70,6 @@ export const handleOutliers: TransformOperator = {
         : `CASE WHEN ${outside(c.name)} THEN NULL ELSE ${col} END`;
       return `${fix === 'clip' ? `CAST(${expr} AS ${c.type.startsWith('DECIMAL') || /INT/.test(c.type) ? 'DOUBLE' : c.type})` : expr} AS ${ident(c.name)}`;
     });
-    return { select: `SELECT ${list.join(', ')} FROM ${statsFrom}` };
+    return { prepare: fit.prepare(), select: `SELECT ${list.join(', ')} FROM ${from}` };
   },
 };

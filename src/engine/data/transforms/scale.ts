@@ -1,6 +1,7 @@
 /** Scale values: standard, robust (median / interquartile range), min-max and max-absolute scalers. */
 import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
 import { ident, isNumericType, literal } from '../sql.ts';
+import { Fit } from './fit.ts';
 
 export const scaleValues: TransformOperator = {
   async compile(ctx: CompileContext): Promise<CompiledTransform> {
@@ -11,9 +12,10 @@ export const scaleValues: TransformOperator = {
     for (const c of columns) if (!isNumericType(c.type)) throw p.fail(`column '${c.name}' is ${c.type}, not numeric`);
     const suffix = p.string('outputSuffix', '');
     const scaled = new Map<string, string>();
+    const fit = new Fit(ctx.node.id, from);
+    const agg = (e: string) => fit.value(e);
     for (const c of columns) {
       const col = ident(c.name);
-      const agg = (e: string) => `(SELECT ${e} FROM ${from})`;
       let expr: string;
       switch (scaler) {
         case 'standard': {
@@ -46,6 +48,6 @@ export const scaleValues: TransformOperator = {
       return e && !suffix ? `${e} AS ${ident(c.name)}` : ident(c.name);
     });
     if (suffix) for (const c of columns) list.push(`${scaled.get(c.name)} AS ${ident(c.name + suffix)}`);
-    return { select: `SELECT ${list.join(', ')} FROM ${from}` };
+    return { prepare: fit.prepare(), select: `SELECT ${list.join(', ')} FROM ${from}` };
   },
 };

@@ -36,6 +36,7 @@ export function cumulativeBounds(shares: SplitShare[]): number[] {
 }
 
 export const split: TransformOperator = {
+  viewInput: () => true,
   outputs: (parameters) => splitShares(parameters).map((s) => s.name),
   async compile(ctx: CompileContext): Promise<CompiledTransform> {
     const { params: p, input } = ctx;
@@ -46,6 +47,8 @@ export const split: TransformOperator = {
     const seed = Math.trunc(p.number('seed', ctx.seed));
     // The node's own table is narrow: one split name per input row, in the input's order. Each
     // output lines it up with the input row by row (POSITIONAL JOIN), so no wide row is sorted.
+    // A row's position is its rowid in a table; in a view (which keeps its rows' order) it is
+    // counted, and comes out the same as the rowid the view's rows would have as a table.
     let select: string;
     if (method === 'key') {
       const keys = p.columnList('columns').map((c) => ident(c.name));
@@ -53,10 +56,13 @@ export const split: TransformOperator = {
       const u = `(hash(${keys.join(', ')}, ${literal(seed)}) % 1000000) / 1000000.0`;
       select = `SELECT ${caseOf(shares, bounds, (b) => `${u} < ${literal(b)}`)} AS __split FROM ${from}`;
     } else {
-      const partition = method === 'stratified' ? `PARTITION BY ${ident(p.column('column').name)}` : '';
-      const order = method === 'ordered' ? 'rowid' : `hash(rowid, ${literal(seed)}), rowid`;
-      const inner = `SELECT rowid AS __rowid, row_number() OVER (${partition} ORDER BY ${order}) - 1 AS __r, count(*) OVER (${partition}) AS __n FROM ${from}`;
-      select = `SELECT ${caseOf(shares, bounds, (b) => `__r < floor(__n * ${literal(b)} + 0.5)`)} AS __split FROM (${inner}) ORDER BY __rowid`;
+      const stratum = method === 'stratified' ? ident(p.column('column').name) : undefined;
+      const position = input.kind === 'view' ? 'row_number() OVER () - 1' : 'rowid';
+      const rows = `SELECT ${position} AS __pos${stratum ? `, ${stratum}` : ''} FROM ${from}`;
+      const partition = stratum ? `PARTITION BY ${stratum}` : '';
+      const order = method === 'ordered' ? '__pos' : `hash(__pos, ${literal(seed)}), __pos`;
+      const ranked = `SELECT __pos, row_number() OVER (${partition} ORDER BY ${order}) - 1 AS __r, count(*) OVER (${partition}) AS __n FROM (${rows})`;
+      select = `SELECT ${caseOf(shares, bounds, (b) => `__r < floor(__n * ${literal(b)} + 0.5)`)} AS __split FROM (${ranked}) ORDER BY __pos`;
     }
     const outputs: Record<string, string> = {};
     for (const s of shares) outputs[s.name] = `SELECT __input.* FROM ${from} AS __input POSITIONAL JOIN {self} AS __assigned WHERE __assigned.__split = ${literal(s.name)}`;
