@@ -3,7 +3,7 @@
  * flow reads is linked (a local store) or streamed from the object store into the session's
  * scratch folder first (once).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ObjectStore } from '../../store/objects/types.ts';
@@ -23,6 +23,9 @@ export class ObjectFiles {
     private readonly objects: ObjectStore,
     private readonly dir: string,
   ) {
+    // A folder left by a session that crashed may hold links to stored blobs under the names
+    // this one is about to use; writing through such a name would overwrite the stored bytes.
+    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
   }
 
@@ -47,7 +50,8 @@ export class ObjectFiles {
       // DuckDB only reads these files, so a link to the stored bytes serves as well as a copy.
       if (!(await this.objects.linkObject?.(bucket, k, file))) {
         const { body } = await this.objects.getObject(bucket, k);
-        await pipeline(body, createWriteStream(file));
+        // 'wx': never write through an existing name, which may be a link to a stored blob.
+        await pipeline(body, createWriteStream(file, { flags: 'wx' }));
       }
       out.push(file);
     }
