@@ -86,6 +86,10 @@ test('encode categorical: one-hot columns, vector, drop last, ordinal by frequen
   const ordinal = await rowsAfter([t('n', 'encode_categorical', { operator: 'ordinal', columns: ['city'] })]);
   assert.deepEqual(ordinal.map((r) => r.city), [0, 1, 0, 2, 1, 0]);
   await assert.rejects(rowsAfter([t('o', 'encode_categorical', { operator: 'one_hot', columns: ['city'], maxCategories: 2 })]), /more than 2 categories/);
+  const both = await rowsAfter([t('o', 'encode_categorical', { operator: 'one_hot', columns: ['size', 'city'] })]);
+  assert.deepEqual(Object.keys(both[0]!), ['id', 'city_Lima', 'city_Oslo', 'city_Rome', 'score', 'size_3', 'size_4', 'size_5', 'label']);
+  assert.deepEqual(both.map((r) => [r.size_3, r.size_4, r.size_5]), [[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1], [0, 1, 0], [1, 0, 0]]);
+  await assert.rejects(rowsAfter([t('o', 'encode_categorical', { operator: 'one_hot', columns: ['city', 'size'], invalidHandling: 'error' })]), /column 'size' has 1 missing values/);
 });
 
 test('handle outliers: quantile clip, min-max invalidate, robust remove', async () => {

@@ -1,20 +1,21 @@
 /**
  * Statistics a transform fits on its input (a mean, a median, outlier bounds). They are computed
- * once, by a prepare statement, into a one-row temp table that the transform's SELECT reads. A
- * node that stays a view is recomputed by every statement that reads it; its fit is not. An
- * exported script runs the prepare statement too, so it refits on its own input.
+ * once, by a prepare statement, into a session variable (one struct) that the transform's SELECT
+ * reads. DuckDB binds a variable as a constant, so a node that stays a view, and is recomputed by
+ * every statement reading it, neither refits nor joins anything. An exported script runs the
+ * prepare statement too, so it refits on its own input.
  */
-import { ident } from '../sql.ts';
+import { ident, literal } from '../sql.ts';
 
 export class Fit {
   private readonly names = new Map<string, string>();
-  private readonly table: string;
+  private readonly variable: string;
 
   constructor(
     node: string,
     private readonly from: string,
   ) {
-    this.table = ident(`__fit_${node}`);
+    this.variable = `__fit_${node}`;
   }
 
   /** A scalar expression with the value of `aggregate` over the input; asking twice shares one column. */
@@ -24,13 +25,13 @@ export class Fit {
       name = `__fit${this.names.size}`;
       this.names.set(aggregate, name);
     }
-    return `(SELECT ${name} FROM ${this.table})`;
+    return `getvariable(${literal(this.variable)}).${name}`;
   }
 
   /** The statement that computes the fit; none when nothing was asked for. */
   prepare(): string[] {
     if (this.names.size === 0) return [];
-    const columns = [...this.names].map(([aggregate, name]) => `${aggregate} AS ${name}`);
-    return [`CREATE OR REPLACE TEMP TABLE ${this.table} AS SELECT ${columns.join(', ')} FROM ${this.from}`];
+    const fields = [...this.names].map(([aggregate, name]) => `${literal(name)}: ${aggregate}`);
+    return [`SET VARIABLE ${ident(this.variable)} = (SELECT {${fields.join(', ')}} FROM ${this.from})`];
   }
 }
