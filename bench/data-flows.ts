@@ -9,7 +9,10 @@
  * size) and to 10× that by repeating its rows with varied values (lead time, ADR and day of
  * month shift per copy, so copies are not duplicates of each other).
  *
- *   node --import tsx bench/data-flows.ts      (KILN_DUCKDB_THREADS=1 to pin DuckDB to one thread)
+ *   node --import tsx bench/data-flows.ts      (KILN_DUCKDB_THREADS=1 to pin DuckDB to one thread;
+ *                                              BENCH_ROUNDS=n for n runs of each side per size, 3 unless set)
+ *
+ * Each side's best run is compared; every run's time is reported too, with the best runs' steps.
  *
  * Needs /usr/bin/python3 with pandas (Debian: python3-pandas). Writes bench/results/data-flows.json.
  */
@@ -51,6 +54,7 @@ import sys, time, json, numpy as np, pandas as pd
 src, out = sys.argv[1], sys.argv[2]
 t0 = time.perf_counter()
 d = pd.read_csv(src)
+t1 = time.perf_counter()
 d = d.drop(columns=${JSON.stringify(DROPPED)})
 d = d.drop_duplicates()
 d['agent'] = d['agent'].fillna(d['agent'].median())
@@ -61,12 +65,14 @@ rng = np.random.default_rng(42)
 d = d.assign(__u=rng.random(len(d)))
 d['__r'] = d.groupby('is_canceled')['__u'].rank(method='first') - 1
 d['__n'] = d.groupby('is_canceled')['__u'].transform('size')
+t2 = time.perf_counter()
 rows = {}
 for name, lo, hi in [('train', 0, 0.7), ('validation', 0.7, 0.85), ('test', 0.85, 1.0)]:
     part = d[(d['__r'] >= np.floor(d['__n'] * lo + 0.5)) & ((d['__r'] < np.floor(d['__n'] * hi + 0.5)) | (hi == 1.0))].drop(columns=['__u', '__r', '__n'])
     part.to_csv(f'{out}/{name}.csv', index=False)
     rows[name] = len(part)
-print(json.dumps({'seconds': time.perf_counter() - t0, 'rows': rows}))
+t3 = time.perf_counter()
+print(json.dumps({'seconds': t3 - t0, 'rows': rows, 'stepsMs': {'read_csv': round((t1 - t0) * 1000), 'transforms': round((t2 - t1) * 1000), 'split and to_csv': round((t3 - t2) * 1000)}}))
 `;
 
 function python(script: string, args: string[]): Promise<string> {
@@ -106,20 +112,46 @@ async function wideTable(file: string, rows: number): Promise<void> {
   }
 }
 
-async function kilnChain(objects: FsObjectStore, scratch: string, key: string): Promise<{ seconds: number; rows: Record<string, number> }> {
+interface ChainRun {
+  seconds: number;
+  rows: Record<string, number>;
+  /** Milliseconds per step: each node's build (as the session logs it), then each destination's write. */
+  stepsMs: Record<string, number>;
+}
+
+async function kilnChain(objects: FsObjectStore, scratch: string, key: string): Promise<ChainRun> {
   const flow = chainFlow(`s3://bench/${key}`, `s3://bench/out/${key}/`);
+  const stepsMs: Record<string, number> = {};
+  let buildMs = 0;
+  const log = (line: string) => {
+    const m = /^node (\S+) \(.*\) ready in (\d+) ms$/.exec(line);
+    if (m) {
+      stepsMs[m[1]!] = Number(m[2]);
+      buildMs += Number(m[2]);
+    }
+  };
   const started = performance.now();
-  const session = await FlowSession.open(flow, { objects, scratchDir: path.join(scratch, `session-${key}`) });
+  const session = await FlowSession.open(flow, { objects, scratchDir: path.join(scratch, `session-${key}`), log });
+  stepsMs.open = Math.round(performance.now() - started);
   const rows: Record<string, number> = {};
   try {
     for (const d of session.destinations()) {
+      const t = performance.now();
+      const builtBefore = buildMs;
       rows[d.id.replace('_out', '')] = (await writeOutput(session, { node: d.id })).rows;
+      // The first write also builds the nodes it needs; those are counted above.
+      stepsMs[`write ${d.id}`] = Math.round(performance.now() - t - (buildMs - builtBefore));
     }
   } finally {
+    const t = performance.now();
     session.close();
+    stepsMs.close = Math.round(performance.now() - t);
   }
-  return { seconds: (performance.now() - started) / 1000, rows };
+  return { seconds: (performance.now() - started) / 1000, rows, stepsMs };
 }
+
+/** Rounds per size, alternating Kiln and pandas; each side's best run is compared. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS) || 3);
 
 const best = <T extends { seconds: number }>(runs: T[]): T => runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 
@@ -139,15 +171,16 @@ async function main(): Promise<void> {
       await objects.putObject({ bucket: 'bench', key: `hotel-${copies}.csv`, body: createReadStream(file) });
       const outDir = path.join(work, `pandas-${copies}`);
       mkdirSync(outDir, { recursive: true });
-      const kiln = [];
-      const pandas = [];
-      for (let i = 0; i < 2; i++) {
+      const kiln: ChainRun[] = [];
+      const pandas: ChainRun[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
         kiln.push(await kilnChain(objects, work, `hotel-${copies}.csv`));
-        pandas.push(JSON.parse(await python(PANDAS_CHAIN, [file, outDir])) as { seconds: number; rows: Record<string, number> });
+        pandas.push(JSON.parse(await python(PANDAS_CHAIN, [file, outDir])) as ChainRun);
       }
       const k = best(kiln);
       const p = best(pandas);
-      const entry = { data: label, rows, kilnSeconds: +k.seconds.toFixed(3), pandasSeconds: +p.seconds.toFixed(3), speedup: +(p.seconds / k.seconds).toFixed(2), kilnRows: k.rows, pandasRows: p.rows };
+      const entry = { data: label, rows, kilnSeconds: +k.seconds.toFixed(3), pandasSeconds: +p.seconds.toFixed(3), speedup: +(p.seconds / k.seconds).toFixed(2), kilnRows: k.rows, pandasRows: p.rows,
+        kilnRunsSeconds: kiln.map((r) => +r.seconds.toFixed(3)), pandasRunsSeconds: pandas.map((r) => +r.seconds.toFixed(3)), kilnStepsMs: k.stepsMs, pandasStepsMs: p.stepsMs };
       console.log(JSON.stringify(entry));
       chain.push(entry);
     }
