@@ -18,6 +18,7 @@ import { downloadChannel, parseS3Uri } from './channels.ts';
 import { HOST } from './container-layout.ts';
 import { DirectoryUploader } from './directory-uploader.ts';
 import type { Executor, JobProcess } from './executor.ts';
+import { JobRuns } from './job-runs.ts';
 import { failureReason, JobFailure } from './failure.ts';
 import type { Catalog } from '../data/catalog.ts';
 import { runDataWranglerJob } from './data-wrangler-job.ts';
@@ -100,10 +101,10 @@ function validatePaths(input: Record<string, any>): void {
 
 export class ProcessingJobs {
   readonly repo: ResourceRepository<ProcessingJobDoc>;
-  private readonly active = new Map<string, ActiveRun>();
-  private closing = false;
+  private readonly runs: JobRuns<ActiveRun>;
 
   constructor(private readonly deps: ProcessingJobsDeps) {
+    this.runs = new JobRuns<ActiveRun>('processing job', deps.log);
     this.repo = new ResourceRepository<ProcessingJobDoc>(deps.db, 'processing-job', (d) => ({
       name: d.ProcessingJobName,
       arn: d.ProcessingJobArn,
@@ -189,15 +190,11 @@ export class ProcessingJobs {
       throw new AwsError('ValidationException', `The request was rejected because the processing job is in status ${doc.ProcessingJobStatus}.`);
     }
     await this.repo.update(name, (d) => (d.ProcessingJobStatus === 'InProgress' ? ((d.ProcessingJobStatus = 'Stopping'), (d.LastModifiedTime = new Date()), d) : undefined));
-    const run = this.active.get(name);
-    if (run) {
-      run.stopRequested = true;
-      run.process?.terminate(this.deps.stopGraceMs ?? 10_000);
-    }
+    this.runs.stop(name, (run) => run.process?.terminate(this.deps.stopGraceMs ?? 10_000));
   }
 
   async settled(name: string): Promise<void> {
-    await this.active.get(name)?.done;
+    await this.runs.settled(name);
   }
 
   /** Jobs a previous server left running are ended (their process with them), as training jobs are. */
@@ -216,17 +213,11 @@ export class ProcessingJobs {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    for (const run of this.active.values()) run.process?.terminate(2_000);
-    await Promise.allSettled([...this.active.values()].map((r) => r.done));
+    await this.runs.close((run) => run.process?.terminate(2_000));
   }
 
   private launch(name: string): void {
-    const run: ActiveRun = { stopRequested: false, runtimeExceeded: false, done: Promise.resolve() };
-    this.active.set(name, run);
-    run.done = this.execute(name, run)
-      .catch((e) => this.deps.log.error('processing job runner failed', { job: name, error: String((e as Error)?.stack ?? e) }))
-      .finally(() => this.active.delete(name));
+    this.runs.start(name, { stopRequested: false, runtimeExceeded: false, done: Promise.resolve() }, (run) => this.execute(name, run));
   }
 
   private async execute(name: string, run: ActiveRun): Promise<void> {
@@ -241,7 +232,7 @@ export class ProcessingJobs {
       run.process?.terminate(this.deps.stopGraceMs ?? 10_000);
     }, maxRuntime * 1000);
     runtimeTimer.unref();
-    const interrupted = () => run.stopRequested || run.runtimeExceeded || this.closing;
+    const interrupted = () => run.stopRequested || run.runtimeExceeded || this.runs.closing;
     let outcome: Outcome = { status: 'Completed' };
 
     try {
@@ -256,7 +247,7 @@ export class ProcessingJobs {
       outcome = dataWrangler ? await this.runFlow(doc, workDir, writer, interrupted) : await this.runContainer(doc, workDir, optMl, writer, run, interrupted);
       if (run.runtimeExceeded) outcome = { status: 'Failed', reason: `MaxRuntimeExceeded: Processing job ran longer than StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} seconds) and was stopped.` };
       else if (run.stopRequested) outcome = { status: 'Stopped' };
-      else if (this.closing) outcome = { status: 'Failed', reason: 'InternalServerError: The Kiln server was shut down while this processing job was running.' };
+      else if (this.runs.closing) outcome = { status: 'Failed', reason: 'InternalServerError: The Kiln server was shut down while this processing job was running.' };
     } catch (e) {
       const reason = e instanceof JobFailure ? e.reason : `InternalServerError: ${(e as Error).message}`;
       if (!(e instanceof JobFailure)) this.deps.log.error('processing job failed inside Kiln', { job: name, error: String((e as Error)?.stack ?? e) });

@@ -17,6 +17,7 @@ import { downloadChannel, parseS3Uri, type ChannelSource } from './channels.ts';
 import { DirectoryUploader } from './directory-uploader.ts';
 import { containerPaths, createLayout, trainingEnvironment, writeConfigFiles, type ContainerPaths } from './container-layout.ts';
 import type { Executor, JobProcess } from './executor.ts';
+import { JobRuns } from './job-runs.ts';
 import { notifyListener, type JobListener } from './job-listener.ts';
 import { failureReason, JobFailure } from './failure.ts';
 import { frameworkLabel } from './framework-images.ts';
@@ -70,10 +71,10 @@ const notFound = () => new AwsError('ValidationException', 'Requested resource n
 
 export class TrainingJobs {
   readonly repo: ResourceRepository<TrainingJobDoc>;
-  private readonly active = new Map<string, ActiveRun>();
-  private closing = false;
+  private readonly runs: JobRuns<ActiveRun>;
 
   constructor(private readonly deps: TrainingJobsDeps) {
+    this.runs = new JobRuns<ActiveRun>('training job', deps.log);
     this.repo = new ResourceRepository<TrainingJobDoc>(deps.db, 'training-job', (d) => ({
       name: d.TrainingJobName,
       arn: d.TrainingJobArn,
@@ -206,16 +207,12 @@ export class TrainingJobs {
       d.TrainingJobStatus = 'Stopping';
       return transition(d, 'Stopping', new Date());
     });
-    const run = this.active.get(name);
-    if (run) {
-      run.stopRequested = true;
-      run.process?.terminate(this.deps.stopGraceMs ?? 10_000);
-    }
+    this.runs.stop(name, (run) => run.process?.terminate(this.deps.stopGraceMs ?? 10_000));
   }
 
   /** Waits until a job's run has ended (tests and shutdown). */
   async settled(name: string): Promise<void> {
-    await this.active.get(name)?.done;
+    await this.runs.settled(name);
   }
 
   /**
@@ -259,20 +256,16 @@ export class TrainingJobs {
 
   /** Ends every running job (server shutdown): their processes are stopped and the jobs fail clearly. */
   async close(): Promise<void> {
-    this.closing = true;
-    for (const run of this.active.values()) run.process?.terminate(2_000);
-    await Promise.allSettled([...this.active.values()].map((r) => r.done));
+    await this.runs.close((run) => run.process?.terminate(2_000));
   }
 
   private launch(name: string): void {
-    const run: ActiveRun = { stopRequested: false, runtimeExceeded: false, done: Promise.resolve() };
-    this.active.set(name, run);
-    run.done = this.execute(name, run)
-      .catch((e) => this.deps.log.error('training job runner failed', { job: name, error: String((e as Error)?.stack ?? e) }))
-      .finally(() => {
-        if (run.runtimeTimer) clearTimeout(run.runtimeTimer);
-        this.active.delete(name);
-      });
+    this.runs.start(
+      name,
+      { stopRequested: false, runtimeExceeded: false, done: Promise.resolve() },
+      (run) => this.execute(name, run),
+      (run) => clearTimeout(run.runtimeTimer),
+    );
   }
 
   private async setPhase(name: string, secondary: string, patch: (d: TrainingJobDoc) => void = () => {}): Promise<void> {
@@ -301,7 +294,7 @@ export class TrainingJobs {
       run.process?.terminate(this.deps.stopGraceMs ?? 10_000);
     }, maxRuntime * 1000);
     run.runtimeTimer.unref();
-    const interrupted = () => run.stopRequested || run.runtimeExceeded || this.closing;
+    const interrupted = () => run.stopRequested || run.runtimeExceeded || this.runs.closing;
 
     try {
       rmSync(doc._kiln!.workDir!, { recursive: true, force: true });
@@ -404,7 +397,7 @@ export class TrainingJobs {
         outcome = { status: 'Failed', secondary: 'MaxRuntimeExceeded', reason: `MaxRuntimeExceeded: Training job ran longer than StoppingCondition.MaxRuntimeInSeconds (${maxRuntime} seconds) and was stopped.` };
       } else if (run.stopRequested) {
         outcome = { status: 'Stopped', secondary: 'Stopped' };
-      } else if (this.closing) {
+      } else if (this.runs.closing) {
         outcome = { status: 'Failed', secondary: 'Failed', reason: 'InternalServerError: The Kiln server was shut down while this training job was running.' };
       }
 

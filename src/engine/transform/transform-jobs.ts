@@ -25,6 +25,7 @@ import { resolveImage } from '../jobs/images.ts';
 import { instanceType, memoryLimitBytes } from '../jobs/instance-types.ts';
 import { notifyListener, type JobListener } from '../jobs/job-listener.ts';
 import { JobLogWriter, type LogSink } from '../jobs/job-logs.ts';
+import { JobRuns } from '../jobs/job-runs.ts';
 import { fetchModelArtifact } from '../models/model-artifacts.ts';
 import { inputFilter, outputStage, recordKind, splitPredictions, type OutputStage, type RecordKind } from './data-processing.ts';
 import { miniBatches, type MiniBatch } from './records.ts';
@@ -68,10 +69,10 @@ class StopRequested extends Error {}
 
 export class TransformJobs {
   readonly repo: ResourceRepository<TransformJobDoc>;
-  private readonly active = new Map<string, ActiveRun>();
-  private closing = false;
+  private readonly runs: JobRuns<ActiveRun>;
 
   constructor(private readonly deps: TransformJobsDeps) {
+    this.runs = new JobRuns<ActiveRun>('transform job', deps.log);
     this.repo = new ResourceRepository<TransformJobDoc>(deps.db, 'transform-job', (d) => ({
       name: d.TransformJobName,
       arn: d.TransformJobArn,
@@ -189,15 +190,11 @@ export class TransformJobs {
       d.LastModifiedTime = new Date();
       return d;
     });
-    const run = this.active.get(name);
-    if (run) {
-      run.stopRequested = true;
-      void run.pool?.stop();
-    }
+    this.runs.stop(name, (run) => void run.pool?.stop());
   }
 
   async settled(name: string): Promise<void> {
-    await this.active.get(name)?.done;
+    await this.runs.settled(name);
   }
 
   /** Jobs a previous server left running cannot resume: they end Failed (or Stopped if stopping). */
@@ -216,17 +213,11 @@ export class TransformJobs {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    for (const run of this.active.values()) void run.pool?.stop();
-    await Promise.allSettled([...this.active.values()].map((r) => r.done));
+    await this.runs.close((run) => void run.pool?.stop());
   }
 
   private launch(name: string): void {
-    const run: ActiveRun = { stopRequested: false, done: Promise.resolve() };
-    this.active.set(name, run);
-    run.done = this.execute(name, run)
-      .catch((e) => this.deps.log.error('transform job runner failed', { job: name, error: String((e as Error)?.stack ?? e) }))
-      .finally(() => this.active.delete(name));
+    this.runs.start(name, { stopRequested: false, done: Promise.resolve() }, (run) => this.execute(name, run));
   }
 
   private async execute(name: string, run: ActiveRun): Promise<void> {
@@ -243,13 +234,13 @@ export class TransformJobs {
       const inputs = await this.inputObjects(doc);
       writer.write(`Kiln: transforming ${inputs.length} input object(s) with model ${doc.ModelName}`);
       for (const object of inputs) {
-        if (run.stopRequested || this.closing) throw new StopRequested();
+        if (run.stopRequested || this.runs.closing) throw new StopRequested();
         await this.transformObject(doc, object, run, writer);
       }
     } catch (e) {
       if (run.stopRequested || e instanceof StopRequested) {
         status = 'Stopped';
-      } else if (this.closing) {
+      } else if (this.runs.closing) {
         status = 'Failed';
         reason = 'InternalServerError: The Kiln server was shut down while this transform job was running.';
       } else {
@@ -433,7 +424,7 @@ export class TransformJobs {
         fileName: inputUri,
       });
       for await (const batch of split) {
-        if (run.stopRequested || this.closing) throw new StopRequested();
+        if (run.stopRequested || this.runs.closing) throw new StopRequested();
         batches++;
         const pending = this.invoke(run.pool!, batch, doc, maxRetries, inputUri);
         pending.catch(() => undefined);
@@ -453,7 +444,7 @@ export class TransformJobs {
       out.destroy(e as Error);
       await stored.catch(() => undefined);
       input.destroy();
-      if (run.stopRequested || this.closing) throw new StopRequested();
+      if (run.stopRequested || this.runs.closing) throw new StopRequested();
       throw e;
     }
     writer.write(`Kiln: ${inputUri} → s3://${target.bucket}/${target.key} (${batches} mini-batch(es)${stage ? `, ${records} record(s)` : ''}${outputContentType ? `, ${outputContentType}` : ''})`);
