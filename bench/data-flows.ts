@@ -97,7 +97,7 @@ async function enlarge(copies: number, file: string): Promise<number> {
     ) TO ${literal(file)} (FORMAT csv, HEADER)`);
     return Number((await duck.query(`SELECT count(*) AS n FROM read_csv(${literal(file)})`))[0]!.n);
   } finally {
-    duck.close();
+    await duck.close();
   }
 }
 
@@ -108,7 +108,7 @@ async function wideTable(file: string, rows: number): Promise<void> {
     await duck.run('SELECT setseed(0.42)');
     await duck.run(`COPY (SELECT i AS id, CASE WHEN random() < 0.3 THEN 1 ELSE 0 END AS label, 'c' || (i % 10) AS cat, ${features} FROM range(${rows}) t(i)) TO ${literal(file)} (FORMAT csv, HEADER)`);
   } finally {
-    duck.close();
+    await duck.close();
   }
 }
 
@@ -144,7 +144,7 @@ async function kilnChain(objects: FsObjectStore, scratch: string, key: string): 
     }
   } finally {
     const t = performance.now();
-    session.close();
+    await session.close();
     stepsMs.close = Math.round(performance.now() - t);
   }
   return { seconds: (performance.now() - started) / 1000, rows, stepsMs };
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
       results.qualityReport = { rows: 1_000_000, columns: 20, loadSeconds: +loadSeconds.toFixed(3), reportSeconds: +r.seconds.toFixed(3), phasesMs: r.timings, bar: 'report < 5 s' };
       console.log(JSON.stringify(results.qualityReport));
     } finally {
-      session.close();
+      await session.close();
     }
     mkdirSync(path.join(here, 'results'), { recursive: true });
     (results.machine as Record<string, unknown>).loadAverageAtEnd = os.loadavg();

@@ -85,7 +85,7 @@ describe('flows exported as Data Wrangler processing jobs', () => {
     try {
       return Number((await duck.query(`SELECT count(*) AS n FROM read_parquet(${literal(file)})`))[0]!.n);
     } finally {
-      duck.close();
+      await duck.close();
     }
   };
 

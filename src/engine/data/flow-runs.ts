@@ -118,7 +118,7 @@ export class FlowRuns {
       run.failureReason = (e as Error).message;
       log(`run failed: ${run.failureReason}`);
     } finally {
-      session?.close();
+      await session?.close().catch(() => undefined);
       run.endedAt = new Date().toISOString();
       await this.save(run);
     }

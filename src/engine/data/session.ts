@@ -17,7 +17,7 @@ import { operatorCatalog } from './operators.ts';
 import { ANALYSES } from './analyses/index.ts';
 import { SOURCES } from './sources.ts';
 import { TRANSFORMS } from './transforms/index.ts';
-import { ident, literal, stringList } from './sql.ts';
+import { ident, stringList } from './sql.ts';
 
 export interface SessionDeps {
   objects: ObjectStore;
@@ -78,7 +78,6 @@ export class FlowSession {
   static async open(flow: FlowDocument, deps: SessionDeps): Promise<FlowSession> {
     mkdirSync(deps.scratchDir, { recursive: true });
     const duck = await DuckSession.open({ threads: deps.threads ?? duckdbThreads() });
-    await duck.run(`SET temp_directory = ${literal(path.join(deps.scratchDir, 'duckdb-tmp'))}`);
     return new FlowSession(flow, duck, deps);
   }
 
@@ -175,9 +174,12 @@ export class FlowSession {
     return this.flow.nodes.filter((n) => n.type === 'destination');
   }
 
-  close(): void {
-    this.duck.close();
-    rmSync(this.deps.scratchDir, { recursive: true, force: true });
+  async close(): Promise<void> {
+    try {
+      await this.duck.close();
+    } finally {
+      rmSync(this.deps.scratchDir, { recursive: true, force: true });
+    }
   }
 
   private context(node: FlowNode, inputs: Relation[]): CompileContext {

@@ -44,7 +44,7 @@ async function rowsAfter(nodes: Omit<FlowNode, 'type'>[], ref?: string) {
   try {
     return (await session.preview(ref ?? nodes[nodes.length - 1]!.id, 100)).rows;
   } finally {
-    session.close();
+    await session.close();
   }
 }
 const t = (id: string, operator: string, parameters: Record<string, unknown>, inputs = ['src']) => ({ id, operator, inputs, parameters });
@@ -143,7 +143,7 @@ test('a malformed CSV read through a later node still names its line', async () 
   try {
     await assert.rejects(session.preview('keep'), /malformed CSV in s3:\/\/tests\/bad.csv at line 3: expected 2 fields/);
   } finally {
-    session.close();
+    await session.close();
   }
 });
 
@@ -166,7 +166,7 @@ test('a split over a view assigns the rows it would assign over the same rows as
         assert.equal((await session.relation('o')).kind, pinInput ? 'table' : 'view');
         return await Promise.all(['s.a', 's.b', 's.c'].map(async (ref) => (await session.preview(ref, 1000)).rows.map((r) => r.id)));
       } finally {
-        session.close();
+        await session.close();
       }
     };
     const overView = await outputs(false);

@@ -90,7 +90,7 @@ export async function runDataWranglerJob(ctx: DataWranglerJobContext): Promise<W
     throw e;
   } finally {
     clearInterval(watcher);
-    session.close();
+    await session.close().catch(() => undefined);
   }
   return written;
 }

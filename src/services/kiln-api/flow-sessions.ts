@@ -26,14 +26,14 @@ export class FlowSessions {
   async with<T>(stored: StoredFlow, work: (s: FlowSession) => Promise<T>): Promise<T> {
     let entry = this.entries.get(stored.name);
     if (!entry || entry.revision !== stored.revision) {
-      if (entry) this.drop(stored.name);
+      if (entry) void this.drop(stored.name);
       const session = FlowSession.open(stored.flow, { objects: this.deps.objects, catalog: this.deps.catalog, scratchDir: path.join(this.deps.scratchRoot, `${stored.name}-${randomUUID().slice(0, 8)}`) });
       entry = { revision: stored.revision, session, tail: Promise.resolve() };
       this.entries.set(stored.name, entry);
     }
     const e = entry;
     if (e.timer) clearTimeout(e.timer);
-    e.timer = setTimeout(() => this.entries.get(stored.name) === e && this.drop(stored.name), IDLE_MS);
+    e.timer = setTimeout(() => this.entries.get(stored.name) === e && void this.drop(stored.name), IDLE_MS);
     e.timer.unref();
     const result = e.tail.then(async () => work(await e.session));
     e.tail = result.catch(() => undefined);
@@ -41,18 +41,18 @@ export class FlowSessions {
   }
 
   /** Forgets a flow's session (after an edit or delete); it closes once its pending work ends. */
-  drop(name: string): void {
+  drop(name: string): Promise<void> {
     const e = this.entries.get(name);
-    if (!e) return;
+    if (!e) return Promise.resolve();
     this.entries.delete(name);
     if (e.timer) clearTimeout(e.timer);
-    e.tail.then(() => e.session).then((s) => s.close(), () => undefined);
+    return e.tail
+      .then(() => e.session)
+      .then((s) => s.close())
+      .catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    const all = [...this.entries.keys()];
-    const pending = all.map((n) => this.entries.get(n)!.tail);
-    for (const n of all) this.drop(n);
-    await Promise.allSettled(pending);
+    await Promise.all([...this.entries.keys()].map((n) => this.drop(n)));
   }
 }

@@ -92,13 +92,13 @@ export function createFlowsApi(deps: FlowsApiDeps) {
   route('PUT', 'flows/:name', 'UpdateFlow', async (c) => {
     const name = c.params.name!;
     const updated = await deps.flows.replace(name, c.body.flow, c.body.revision === undefined ? undefined : Number(c.body.revision));
-    deps.sessions.drop(name);
+    void deps.sessions.drop(name);
     return { json: updated };
   });
   route('DELETE', 'flows/:name', 'DeleteFlow', async (c) => {
     const name = c.params.name!;
     await deps.flows.delete(name);
-    deps.sessions.drop(name);
+    void deps.sessions.drop(name);
     return { status: 204 };
   });
 
@@ -106,7 +106,7 @@ export function createFlowsApi(deps: FlowsApiDeps) {
   const editNodes = async (name: string, edit: (nodes: FlowNode[]) => FlowNode[], revision?: unknown) => {
     const stored = await deps.flows.get(name);
     const updated = await deps.flows.replace(name, { ...stored.flow, nodes: edit(structuredClone(stored.flow.nodes)) }, revision === undefined ? stored.revision : Number(revision));
-    deps.sessions.drop(name);
+    void deps.sessions.drop(name);
     return updated;
   };
   route('POST', 'flows/:name/nodes', 'UpdateFlow', async (c) => ({ status: 201, json: await editNodes(c.params.name!, (nodes) => [...nodes, nodeOf(c.body)], c.body.revision) }));
@@ -195,7 +195,7 @@ export function createFlowsApi(deps: FlowsApiDeps) {
       const files = await new ObjectFiles(deps.objects, dir).files(table.location);
       return await inferColumns(duck, table, files);
     } finally {
-      duck.close();
+      await duck.close();
       rmSync(dir, { recursive: true, force: true });
     }
   }
