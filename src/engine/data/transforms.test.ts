@@ -175,3 +175,26 @@ test('a split over a view assigns the rows it would assign over the same rows as
     assert.equal(new Set(overView.flat()).size, 319);
   }
 });
+
+test('sessions open at once keep their own tables and fits, and one closing leaves the other working', async () => {
+  await objects.putObject({ bucket: 'tests', key: 'other.csv', body: Readable.from(['id,score\n1,\n2,100\n3,300\n']) });
+  const flowOf = (key: string) => validateFlow({ version: 1, nodes: [
+    { id: 'src', type: 'source', operator: 'csv', parameters: { uri: `s3://tests/${key}` } },
+    { id: 'imputed', type: 'transform', operator: 'handle_missing', inputs: ['src'], parameters: { operator: 'impute', columns: ['score'], strategy: 'mean' } },
+  ] }, operatorCatalog);
+  const [a, b] = await Promise.all([
+    FlowSession.open(flowOf('data.csv'), { objects, scratchDir: path.join(dir, 'iso-a') }),
+    FlowSession.open(flowOf('other.csv'), { objects, scratchDir: path.join(dir, 'iso-b') }),
+  ]);
+  try {
+    const [rowsA, rowsB] = await Promise.all([a.preview('imputed'), b.preview('imputed')]);
+    assert.equal(rowsA.rowCount, 6);
+    assert.equal(rowsA.rows[1]!.score, (10.5 + 12 + 9 + 100 + 11) / 5);
+    assert.deepEqual(rowsB.rows.map((r) => r.score), [200, 100, 300]);
+    await a.close();
+    assert.equal((await b.preview('src')).rowCount, 3);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
