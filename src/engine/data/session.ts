@@ -129,8 +129,8 @@ export class FlowSession {
 
   /**
    * Writes the table of `ref` (a node, or `<id>.<output>`) to the object store as `spec` says;
-   * returns the objects and the number of rows written. Errors name `forNode` (the destination that asked, by default
-   * the node itself).
+   * returns the objects and the number of rows written. Errors name `forNode` (the destination
+   * that asked, by default the node itself).
    */
   async writeTable(ref: string, spec: DestinationSpec, forNode = parseInputRef(ref).node): Promise<WrittenTable> {
     const input = await this.relation(ref);
