@@ -22,7 +22,9 @@ export function destinationSpec(p: Params, columns: string[]): DestinationSpec {
   parseS3Uri(uri);
   const partitionBy = p.stringArray('partitionBy', []);
   for (const c of partitionBy) if (!columns.includes(c)) p.findColumn(c, columns.map((name) => ({ name, type: '' })));
-  return { uri, format: p.oneOf('format', ['csv', 'parquet'] as const, 'csv'), partitionBy, header: p.boolean('header', true) };
+  const delimiter = p.optionalString('delimiter');
+  if (delimiter !== undefined && delimiter.length !== 1) throw p.fail(`the CSV delimiter must be one character, not '${delimiter}'`);
+  return { uri, format: p.oneOf('format', ['csv', 'parquet'] as const, 'csv'), partitionBy, header: p.boolean('header', true), ...(delimiter ? { delimiter } : {}) };
 }
 
 /** The COPY statement writing `table` to `target` (a file, or a folder when partitioned). */

@@ -27,7 +27,8 @@ export interface FlowDocument {
 }
 
 export const FLOW_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
-const NODE_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+// A leading digit is allowed: Data Wrangler's node ids are UUIDs.
+const NODE_ID = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/;
 
 export interface OperatorCatalog {
   has(type: NodeType, operator: string): boolean;

@@ -198,3 +198,10 @@ test('sessions open at once keep their own tables and fits, and one closing leav
     await b.close();
   }
 });
+
+test('a join with suffixes renames a column both sides have on each side, as pandas and Data Wrangler do', async () => {
+  const rows = await rowsAfter([t('j', 'join', { type: 'left', leftColumns: ['id'], rightColumns: ['id'], suffixes: ['_0', '_1'] }, ['src', 'more'])]);
+  assert.deepEqual(Object.keys(rows[0]!), ['id_0', 'city_0', 'score_0', 'size', 'label', 'id_1', 'city_1', 'score_1']);
+  assert.equal(rows.length, 6);
+  await assert.rejects(rowsAfter([t('j', 'join', { leftColumns: ['id'], suffixes: ['_x', '_x'] }, ['src', 'more'])]), /'suffixes' must be two different strings/);
+});

@@ -16,15 +16,27 @@ export const join: TransformOperator = {
     if (type === 'anti' || type === 'semi') {
       return { select: `SELECT l.* FROM ${ident(left.table)} AS l ${type.toUpperCase()} JOIN ${ident(right.table)} AS r ON ${on} ORDER BY l.rowid` };
     }
-    const suffix = p.string('rightSuffix', '_right');
-    const taken = new Set(left.columns.map((c) => c.name));
-    const rightList = right.columns.map((c: Column) => {
-      let name = c.name;
-      while (taken.has(name)) name += suffix;
-      taken.add(name);
-      return `r.${ident(c.name)} AS ${ident(name)}`;
-    });
-    const list = [...left.columns.map((c) => `l.${ident(c.name)}`), ...rightList];
+    let leftList: string[];
+    let rightList: string[];
+    if (p.has('suffixes')) {
+      // Like pandas' merge (and Data Wrangler's _0 / _1): a name both sides have gets a suffix on each side.
+      const [ls, rs] = p.stringArray('suffixes');
+      if (ls === undefined || rs === undefined || ls === rs) throw p.fail(`'suffixes' must be two different strings, for the left and the right side`);
+      const both = new Set(left.columns.map((c) => c.name).filter((n) => right.columns.some((c) => c.name === n)));
+      leftList = left.columns.map((c) => `l.${ident(c.name)}${both.has(c.name) ? ` AS ${ident(c.name + ls)}` : ''}`);
+      rightList = right.columns.map((c) => `r.${ident(c.name)}${both.has(c.name) ? ` AS ${ident(c.name + rs)}` : ''}`);
+    } else {
+      const suffix = p.string('rightSuffix', '_right');
+      const taken = new Set(left.columns.map((c) => c.name));
+      leftList = left.columns.map((c) => `l.${ident(c.name)}`);
+      rightList = right.columns.map((c: Column) => {
+        let name = c.name;
+        while (taken.has(name)) name += suffix;
+        taken.add(name);
+        return `r.${ident(c.name)} AS ${ident(name)}`;
+      });
+    }
+    const list = [...leftList, ...rightList];
     return { select: `SELECT ${list.join(', ')} FROM ${ident(left.table)} AS l ${type.toUpperCase()} ${type === 'inner' ? '' : 'OUTER '}JOIN ${ident(right.table)} AS r ON ${on} ORDER BY l.rowid NULLS LAST, r.rowid` };
   },
 };
