@@ -21,6 +21,7 @@ import { literal } from '../src/engine/data/sql.ts';
 import { KilnApiClient } from '../src/services/kiln-api/client.ts';
 import { killStartedKilns, spawnKiln } from './helpers/child-server.ts';
 import { COURSE_NODES, pandasReference } from './helpers/hotel-flow.ts';
+import { STUDIO_IDS, studioHotelFlow } from './helpers/studio-hotel-flow.ts';
 import { startTestKiln, type TestKiln } from './helpers/kiln.ts';
 import { PYTHON, run } from './helpers/processes.ts';
 import { jobLog } from './helpers/script-mode.ts';
@@ -109,6 +110,7 @@ describe('flows exported as Data Wrangler processing jobs', () => {
     const exported = await api.request<Record<string, unknown>>('GET', '/_kiln/api/flows/hotel-bookings/file');
     await s3.send(new PutObjectCommand({ Bucket: 'hotels', Key: 'data_wrangler_flows/hotel.flow', Body: JSON.stringify(exported) }));
     await s3.send(new PutObjectCommand({ Bucket: 'hotels', Key: 'data_wrangler_flows/slow.flow', Body: JSON.stringify(SLOW_FLOW) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'hotels', Key: 'data_wrangler_flows/studio-hotel.flow', Body: JSON.stringify(studioHotelFlow('s3://hotels/raw/hotel_bookings.csv', 's3://hotels/studio/')) }));
     ref = await pandasReference();
   });
   after(async () => {
@@ -219,6 +221,30 @@ print(sorted(counts.items()))
     assert.match(bad.stdout, /^hotel-cli-bad Failed: ClientError: ProcessingOutput 'nope\.default' names no node of the flow/m);
   });
 
+  test('a .flow written by SageMaker Data Wrangler in Studio runs as the processing job and imports into Kiln', async () => {
+    const I = STUDIO_IDS;
+    await sm.send(new CreateProcessingJobCommand(job('hotel-dw-studio', {
+      ProcessingInputs: [flowInput('s3://hotels/data_wrangler_flows/studio-hotel.flow')],
+      ProcessingOutputConfig: { Outputs: [output(`${I.trainData}.default`, 's3://hotels/studio-job'), output(`${I.split}.Validation`, 's3://hotels/studio-job'), output(`${I.outliers}.default`, 's3://hotels/studio-job')] },
+    })));
+    const d = await finished('hotel-dw-studio');
+    assert.equal(d.ProcessingJobStatus, 'Completed', d.FailureReason);
+    assert.equal(await csvRows(`studio-job/hotel-dw-studio/${I.trainData}/default/part-00000.csv`), ref.train);
+    assert.equal(await csvRows(`studio-job/hotel-dw-studio/${I.split}/Validation/part-00000.csv`), ref.validation);
+    const outliers = await text(`studio-job/hotel-dw-studio/${I.outliers}/default/part-00000.csv`);
+    assert.equal(outliers.trim().split('\n').length - 1, ref.children_outliers);
+    assert.equal(outliers.slice(0, outliers.indexOf('\n')).split(',').length, ref.one_hot_columns, 'one-hot keeps every category, as drop_last: false asks');
+    const log = await jobLog(logs, '/aws/sagemaker/ProcessingJobs', 'hotel-dw-studio');
+    assert.ok(log.some((l) => l === `Kiln: studio-hotel.flow: visualization ${I.quickModel} (sagemaker.visualizations.quick_model_0.1) has no Kiln analysis and was left out`), log.join('\n'));
+
+    const api = new KilnApiClient(k.endpoint, k.credentials, k.region);
+    const created = await api.request<{ importNotes?: string[]; flow: { nodes: { id: string; operator: string }[] } }>('POST', '/_kiln/api/flows', { name: 'studio-hotel', flow: studioHotelFlow('s3://hotels/raw/hotel_bookings.csv', 's3://hotels/studio/') });
+    assert.equal(created.importNotes?.length, 1);
+    assert.equal(created.flow.nodes.find((n) => n.id === I.outliers)?.operator, 'handle_outliers');
+    const preview = await api.request<{ rowCount: number }>('POST', '/_kiln/api/flows/studio-hotel/preview', { node: I.dropDuplicates });
+    assert.equal(preview.rowCount, ref.drop_duplicates);
+  });
+
   test('bad jobs fail with a reason that says what is wrong', async () => {
     const s3 = k.s3();
     await s3.send(
@@ -242,7 +268,7 @@ print(sorted(counts.items()))
       ['dw-split', { ProcessingOutputConfig: { Outputs: [output('split.default')] } }, /node 'split' has named outputs; write one of split\.train, split\.validation, split\.test/],
       ['dw-bad-account', { AppSpecification: { ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/sagemaker-data-wrangler-container:3.x' } }, /^ClientError: Kiln cannot run image .*: 123456789012 is not SageMaker's Data Wrangler registry for us-east-1 \(expected 663277389841\)/],
       ['dw-unknown-image', { AppSpecification: { ImageUri: 'kiln/nothing:1' } }, /^ClientError: Kiln cannot run image 'kiln\/nothing:1'.* Processing jobs also run Data Wrangler flows \(663277389841\.dkr\.ecr\.us-east-1\.amazonaws\.com\/sagemaker-data-wrangler-container:3\.x or kiln\/data-wrangler\)/],
-      ['dw-studio-format', { ProcessingInputs: [flowInput('s3://hotels/data_wrangler_flows/studio.flow')] }, /^ClientError: The flow file studio\.flow is in SageMaker Data Wrangler's own format/],
+      ['dw-studio-format', { ProcessingInputs: [flowInput('s3://hotels/data_wrangler_flows/studio.flow')] }, /^ClientError: The flow file studio\.flow cannot run on Kiln: Data Wrangler node '7f6515d7' \(sagemaker\.s3_source_0\.1\): 'dataset_definition' is missing/],
       ['dw-flow-fails', { ProcessingInputs: [flowInput('s3://hotels/data_wrangler_flows/broken.flow')], ProcessingOutputConfig: { Outputs: [output('js.default')] } }, /^ClientError: The flow failed: node 'js' \(custom_javascript\): .*TypeError: Cannot read properties of undefined \(reading 'length'\)/],
       [
         'dw-missing-data',

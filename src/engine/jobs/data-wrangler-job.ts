@@ -9,8 +9,9 @@
  *   that node's table under `<S3Uri>/<job name>/<node id>/<output>/`, as CSV or Parquet
  *   (`--output-config`, else the destination node's format, else CSV).
  *
- * Kiln runs its own flow format (what `GET /_kiln/api/flows/{name}/file` and `kiln flow get`
- * export); a `.flow` written by SageMaker Data Wrangler is refused with a reason.
+ * The `.flow` is Kiln's own format (what `GET /_kiln/api/flows/{name}/file` and `kiln flow get`
+ * export) or one written by SageMaker Data Wrangler, translated node by node; a step Kiln cannot
+ * run is refused with the node named.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +19,8 @@ import type { ObjectStore } from '../../store/objects/types.ts';
 import type { Catalog } from '../data/catalog.ts';
 import { isFlowError } from '../data/errors.ts';
 import { DEFAULT_OUTPUT, tableOfRequest, writeOutput, type OutputRequest, type WrittenOutput } from '../data/flow-outputs.ts';
-import { validateFlow, type FlowDocument, type FlowNode } from '../data/flow.ts';
-import { operatorCatalog } from '../data/operators.ts';
+import { readFlowDocument } from '../data/flow-store.ts';
+import type { FlowDocument, FlowNode } from '../data/flow.ts';
 import { FlowSession } from '../data/session.ts';
 import { downloadChannel } from './channels.ts';
 import { parseDataWranglerArguments, type OutputSettings } from './data-wrangler-arguments.ts';
@@ -117,23 +118,14 @@ async function loadFlow(ctx: DataWranglerJobContext): Promise<{ flow: FlowDocume
   } catch (e) {
     throw clientError(`The flow file ${file} is not JSON: ${(e as Error).message}.`);
   }
-  if (isDataWranglerFormat(parsed)) {
-    throw clientError(
-      `The flow file ${file} is in SageMaker Data Wrangler's own format (nodes with node_id and operators such as sagemaker.s3_source_0.1), which Kiln does not run. Kiln runs flows in its own format: build the flow in Kiln and export it with GET /_kiln/api/flows/{name}/file or 'kiln flow get <name>'.`,
-    );
-  }
   try {
-    return { flow: validateFlow(parsed, operatorCatalog), file };
+    const { flow, notes } = readFlowDocument(parsed);
+    for (const note of notes) ctx.log(`Kiln: ${file}: ${note}`);
+    return { flow, file };
   } catch (e) {
-    if (isFlowError(e)) throw clientError(`The flow file ${file} is not a valid Kiln flow: ${e.message}.`);
+    if (isFlowError(e)) throw clientError(`The flow file ${file} cannot run on Kiln: ${e.message}.`);
     throw e;
   }
-}
-
-function isDataWranglerFormat(doc: unknown): boolean {
-  if (!doc || typeof doc !== 'object') return false;
-  const d = doc as { metadata?: unknown; nodes?: unknown };
-  return d.metadata !== undefined || (Array.isArray(d.nodes) && d.nodes.some((n) => n && typeof n === 'object' && 'node_id' in n));
 }
 
 /** The flow with each source that a ProcessingInput is named after reading that input's S3 data. */

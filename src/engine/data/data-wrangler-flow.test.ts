@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STUDIO_IDS as I, studioHotelFlow } from '../../../test/helpers/studio-hotel-flow.ts';
+import { fromDataWranglerFlow, isDataWranglerFlow } from './data-wrangler-flow.ts';
+import { readFlowDocument } from './flow-store.ts';
+
+test('a Studio .flow becomes a Kiln flow node by node, reading only the parameters its display string selects', () => {
+  const doc = studioHotelFlow('s3://hotels/raw/hotel_bookings.csv', 's3://hotels/studio/');
+  assert.equal(isDataWranglerFlow(doc), true);
+  assert.equal(isDataWranglerFlow({ version: 1, nodes: [] }), false);
+  const { flow, notes } = readFlowDocument(doc);
+  const node = (id: string) => flow.nodes.find((n) => n.id === id)!;
+  assert.deepEqual(node(I.source), { id: I.source, type: 'source', operator: 'csv', parameters: { uri: 's3://hotels/raw/hotel_bookings.csv', header: true, delimiter: ',', encoding: 'utf-8' }, name: 'hotel_bookings.csv' });
+  assert.deepEqual(node(I.types).parameters, { operator: 'cast', types: { hotel: 'string', is_canceled: 'long', lead_time: 'long', children: 'float', agent: 'float', reservation_status_date: 'date' } });
+  assert.deepEqual(node(I.dropColumns).parameters, { operator: 'drop', columns: ['reservation_status', 'reservation_status_date', 'company', 'arrival_date_year', 'arrival_date_week_number', 'days_in_waiting_list', 'assigned_room_type', 'booking_changes', 'country'] });
+  assert.deepEqual(node(I.dropDuplicates).parameters, { operator: 'drop_duplicates' });
+  assert.deepEqual(node(I.impute).parameters, { operator: 'impute', columns: ['agent'], strategy: 'approximate_median' });
+  assert.deepEqual(node(I.oneHot).parameters, { operator: 'one_hot', columns: ['meal', 'market_segment', 'distribution_channel', 'deposit_type', 'customer_type'], invalidHandling: 'keep', dropLast: false, outputStyle: 'columns' });
+  assert.deepEqual(node(I.outliers).parameters, { method: 'standard_deviation', columns: ['children'], fix: 'remove', standardDeviations: 4 });
+  assert.deepEqual(node(I.split).parameters, { method: 'stratified', column: 'is_canceled', splits: [{ name: 'Train', fraction: 0.7 }, { name: 'Validation', fraction: 0.15 }, { name: 'Test', fraction: 0.15 }] });
+  assert.deepEqual(node(I.trainData).inputs, [`${I.split}.Train`]);
+  assert.deepEqual(node(I.validationOut), { id: I.validationOut, type: 'destination', operator: 's3', inputs: [I.validationData], parameters: { uri: 's3://hotels/studio/validation/', format: 'parquet' }, name: 'S3: validation' });
+  assert.deepEqual(node(I.report), { id: I.report, type: 'analysis', operator: 'quality_report', inputs: [I.types], parameters: { target: 'is_canceled' }, name: 'insights' });
+  assert.deepEqual(node(I.histogram).parameters, { column: 'lead_time', colorBy: 'is_canceled' });
+  assert.equal(flow.nodes.some((n) => n.id === I.quickModel), false);
+  assert.deepEqual(notes, [`visualization ${I.quickModel} (sagemaker.visualizations.quick_model_0.1) has no Kiln analysis and was left out`]);
+});
+
+test('a Studio step Kiln cannot run is refused with the node, the operator and what Kiln does instead', () => {
+  const withNode = (node: Record<string, unknown>) => {
+    const doc = studioHotelFlow('s3://hotels/raw/hotel_bookings.csv', 's3://hotels/studio/');
+    (doc.nodes as unknown[]).push({ node_id: 'f00d', type: 'TRANSFORM', inputs: [{ name: 'df', node_id: I.outliers, output_name: 'default' }], outputs: [{ name: 'default' }], ...node });
+    return () => fromDataWranglerFlow(doc);
+  };
+  assert.throws(withNode({ operator: 'sagemaker.spark.custom_code_0.1', parameters: { operator: 'Python (PySpark)', pyspark_parameters: { code: 'df = df.limit(3)' } } }), {
+    code: 'UnsupportedOperator',
+    message: "Data Wrangler node 'f00d' (sagemaker.spark.custom_code_0.1, 'Python (PySpark)'): Kiln runs custom pandas and SQL; it has no Spark",
+  });
+  assert.throws(withNode({ operator: 'sagemaker.spark.featurize_text_0.1', parameters: { operator: 'Vectorize' } }), /node 'f00d' \(sagemaker\.spark\.featurize_text_0\.1, 'Vectorize'\): Kiln has no counterpart for this operator/);
+  assert.throws(withNode({ operator: 'sagemaker.spark.handle_outliers_0.1', parameters: { operator: 'Robust standard deviation numeric outliers', robust_standard_deviation_numeric_outliers_parameters: { input_column: 'children' } } }), /Kiln handles Standard deviation numeric outliers, Quantile numeric outliers, Min-max numeric outliers/);
+  assert.throws(withNode({ operator: 'sagemaker.spark.handle_missing_0.1', parameters: { operator: 'Impute', impute_parameters: { column_type: 'Numeric', numeric_parameters: { strategy: 'Mean', input_column: 'agent', output_column: 'agent_filled' } } } }), /an output column \('agent_filled'\) is not supported/);
+  assert.throws(withNode({ operator: 'sagemaker.spark.manage_rows_0.1', parameters: { operator: 'Drop duplicates' }, inputs: [{ name: 'df', node_id: 'nowhere', output_name: 'default' }] }), /its input 'nowhere' is not a node of this flow/);
+});
+
+test('join, custom pandas and a split read by its default output translate to their Kiln counterparts', () => {
+  const doc = {
+    metadata: { version: 1 },
+    nodes: [
+      { node_id: 'a', type: 'SOURCE', operator: 'sagemaker.s3_source_0.1', parameters: { dataset_definition: { s3ExecutionContext: { s3Uri: 's3://b/a.parquet', s3ContentType: 'parquet' } } }, inputs: [], outputs: [{ name: 'default' }] },
+      { node_id: 'b', type: 'SOURCE', operator: 'sagemaker.athena_source_0.1', parameters: { dataset_definition: { datasetSourceType: 'Athena', name: 'fleet', queryString: 'select * from fleet' } }, inputs: [], outputs: [{ name: 'default' }] },
+      { node_id: 'j', type: 'TRANSFORM', operator: 'sagemaker.spark.join_tables_0.1', parameters: { left_column: 'id', right_column: 'vehicle', join_type: 'leftouter' }, inputs: [{ name: 'df', node_id: 'a', output_name: 'default' }, { name: 'df', node_id: 'b', output_name: 'default' }], outputs: [{ name: 'default' }] },
+      { node_id: 'p', type: 'TRANSFORM', operator: 'sagemaker.spark.custom_pandas_0.1', parameters: { code: 'df = df.head(5)' }, inputs: [{ name: 'df', node_id: 'j', output_name: 'default' }], outputs: [{ name: 'default' }] },
+      { node_id: 's', type: 'TRANSFORM', operator: 'sagemaker.spark.split_0.1', parameters: { operator: 'Randomized split', randomized_split_parameters: { splits: [{ name: 'Train', percentage: 0.8 }, { name: 'Test', percentage: 0.2 }], error: 0.0001, seed: 7 } }, inputs: [{ name: 'df', node_id: 'p', output_name: 'default' }], outputs: [{ name: 'Train' }, { name: 'Test' }] },
+      { node_id: 'scaled', type: 'TRANSFORM', operator: 'sagemaker.spark.process_numeric_0.1', parameters: { operator: 'Scale values', scale_values_parameters: { scaler: 'Min-max scaler', min_max_scaler_parameters: { input_column: ['x'], min: -1, max: 1 }, standard_scaler_parameters: { scale: true } } }, inputs: [{ name: 'df', node_id: 's', output_name: 'default' }], outputs: [{ name: 'default' }] },
+    ],
+  };
+  const { flow } = fromDataWranglerFlow(doc);
+  const node = (id: string) => flow.nodes.find((n) => n.id === id)!;
+  assert.deepEqual(node('a'), { id: 'a', type: 'source', operator: 'parquet', parameters: { uri: 's3://b/a.parquet' } });
+  assert.deepEqual(node('b'), { id: 'b', type: 'source', operator: 'sql', parameters: { query: 'select * from fleet' }, name: 'fleet' });
+  assert.deepEqual(node('j'), { id: 'j', type: 'transform', operator: 'join', inputs: ['a', 'b'], parameters: { type: 'left', leftColumns: ['id'], rightColumns: ['vehicle'], suffixes: ['_0', '_1'] } });
+  assert.deepEqual(node('p'), { id: 'p', type: 'transform', operator: 'custom_python', inputs: ['j'], parameters: { code: 'df = df.head(5)' } });
+  assert.deepEqual(node('s').parameters, { method: 'random', splits: [{ name: 'Train', fraction: 0.8 }, { name: 'Test', fraction: 0.2 }], seed: 7 });
+  assert.deepEqual(node('scaled'), { id: 'scaled', type: 'transform', operator: 'scale_values', inputs: ['s.Train'], parameters: { scaler: 'min_max', columns: ['x'], min: -1, max: 1 } });
+});
