@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckSession } from '../src/engine/data/duck.ts';
 import { validateFlow, type FlowDocument } from '../src/engine/data/flow.ts';
-import { writeOutput } from '../src/engine/data/flow-outputs.ts';
+import { writeOutputs } from '../src/engine/data/flow-outputs.ts';
 import { operatorCatalog } from '../src/engine/data/operators.ts';
 import { FlowSession } from '../src/engine/data/session.ts';
 import { literal } from '../src/engine/data/sql.ts';
@@ -135,13 +135,10 @@ async function kilnChain(objects: FsObjectStore, scratch: string, key: string): 
   stepsMs.open = Math.round(performance.now() - started);
   const rows: Record<string, number> = {};
   try {
-    for (const d of session.destinations()) {
-      const t = performance.now();
-      const builtBefore = buildMs;
-      rows[d.id.replace('_out', '')] = (await writeOutput(session, { node: d.id })).rows;
-      // The first write also builds the nodes it needs; those are counted above.
-      stepsMs[`write ${d.id}`] = Math.round(performance.now() - t - (buildMs - builtBefore));
-    }
+    const t = performance.now();
+    for (const out of await writeOutputs(session, session.destinations().map((d) => ({ node: d.id })))) rows[out.node.replace('_out', '')] = out.rows;
+    // The nodes are built first (counted above); then the three outputs are written side by side.
+    stepsMs['write the three outputs'] = Math.round(performance.now() - t - buildMs);
   } finally {
     const t = performance.now();
     await session.close();

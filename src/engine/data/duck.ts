@@ -50,16 +50,26 @@ function sharedInstance(opts: DuckOptions): Promise<DuckDBInstance> {
   return instance;
 }
 
+/** Statements that set state of the connection rather than of the database: a fork repeats them. */
+const CONNECTION_STATE = /^\s*SET\s+(VARIABLE\b|search_path\b)/i;
+
 export class DuckSession {
   private closed = false;
+  /** The session's SET VARIABLE and search_path statements, in order, for its forks. */
+  private readonly connectionState: string[] = [];
+  private readonly forks = new Set<DuckSession>();
 
   private constructor(
+    private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly database: string,
+    /** A fork shares its parent's database and does not drop it on close. */
+    private readonly parent?: DuckSession,
   ) {}
 
   static async open(opts: DuckOptions = {}): Promise<DuckSession> {
-    const conn = await (await sharedInstance(opts)).connect();
+    const instance = await sharedInstance(opts);
+    const conn = await instance.connect();
     const database = `session_${process.pid}_${++sessionCount}`;
     try {
       await conn.run(`ATTACH ':memory:' AS ${ident(database)}`);
@@ -68,11 +78,31 @@ export class DuckSession {
       conn.closeSync();
       throw e;
     }
-    return new DuckSession(conn, database);
+    return new DuckSession(instance, conn, database);
+  }
+
+  /**
+   * Another connection to this session's database, for running a statement beside the session's
+   * own (DuckDB runs one statement per connection at a time). It sees the session's tables and
+   * views, and repeats its variables and search path as they are now; temp objects it does not see.
+   */
+  async fork(): Promise<DuckSession> {
+    const conn = await this.instance.connect();
+    const fork = new DuckSession(this.instance, conn, this.database, this);
+    try {
+      await conn.run(`USE ${ident(this.database)}`);
+      for (const sql of this.connectionState) await conn.run(sql);
+    } catch (e) {
+      conn.closeSync();
+      throw e;
+    }
+    this.forks.add(fork);
+    return fork;
   }
 
   async run(sql: string): Promise<void> {
     await this.conn.run(sql);
+    if (!this.parent && CONNECTION_STATE.test(sql)) this.connectionState.push(sql);
   }
 
   async query(sql: string): Promise<Row[]> {
@@ -89,15 +119,22 @@ export class DuckSession {
     return result.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
   }
 
-  /** Makes the running statement, if any, fail with an INTERRUPT error. */
+  /** Makes the running statement, if any (and its forks'), fail with an INTERRUPT error. */
   interrupt(): void {
     this.conn.interrupt();
+    for (const fork of this.forks) fork.interrupt();
   }
 
-  /** Drops the session's database (its memory returns to the instance) and closes the connection. */
+  /** Drops the session's database (its memory returns to the instance) and closes the connection; a fork only closes its own. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.parent) {
+      this.parent.forks.delete(this);
+      this.conn.closeSync();
+      return;
+    }
+    for (const fork of [...this.forks]) await fork.close();
     try {
       await this.conn.run('USE memory');
       await this.conn.run(`DETACH ${ident(this.database)}`);

@@ -77,10 +77,21 @@ function specOf(node: FlowNode, request: OutputRequest, columns: Column[]): Dest
 
 /** Runs what the request's table needs and writes it; returns where it went and how many rows it has. */
 export async function writeOutput(session: FlowSession, request: OutputRequest): Promise<WrittenOutput> {
-  const table = tableOfRequest(session.flow, request);
-  const node = session.node(request.node);
-  const relation = await session.relation(table);
-  const spec = specOf(node, request, relation.columns);
-  const { objects, rows } = await session.writeTable(table, spec, node.id);
-  return { node: node.id, table, uri: spec.uri, format: spec.format, objects, rows };
+  return (await writeOutputs(session, [request]))[0]!;
+}
+
+/**
+ * Runs what the requests' tables need and writes them, several at a time (see
+ * FlowSession.writeTables); returns what each wrote, in order.
+ */
+export async function writeOutputs(session: FlowSession, requests: OutputRequest[]): Promise<WrittenOutput[]> {
+  const planned = [];
+  for (const request of requests) {
+    const table = tableOfRequest(session.flow, request);
+    const node = session.node(request.node);
+    const relation = await session.relation(table);
+    planned.push({ node, table, spec: specOf(node, request, relation.columns) });
+  }
+  const written = await session.writeTables(planned.map((p) => ({ ref: p.table, spec: p.spec, forNode: p.node.id })));
+  return planned.map((p, i) => ({ node: p.node.id, table: p.table, uri: p.spec.uri, format: p.spec.format, objects: written[i]!.objects, rows: written[i]!.rows }));
 }

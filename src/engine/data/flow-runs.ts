@@ -10,7 +10,7 @@ import type { ObjectStore } from '../../store/objects/types.ts';
 import type { Catalog } from './catalog.ts';
 import { FlowError } from './errors.ts';
 import type { FlowDocument } from './flow.ts';
-import { writeOutput } from './flow-outputs.ts';
+import { writeOutputs } from './flow-outputs.ts';
 import { FlowSession } from './session.ts';
 
 export type RunStatus = 'InProgress' | 'Completed' | 'Failed';
@@ -105,12 +105,11 @@ export class FlowRuns {
     try {
       log(`run ${run.runId} of flow ${run.flowName} (revision ${run.flowRevision}) started`);
       session = await FlowSession.open(flow, { objects: this.deps.objects, catalog: this.deps.catalog, scratchDir: path.join(this.deps.scratchRoot, run.runId), log });
-      for (const id of destinations) {
-        const { uri, objects, rows } = await writeOutput(session, { node: id });
-        run.outputs.push({ node: id, uri, objects, rows });
-        log(`destination ${id}: ${rows} rows written to ${objects.length} object(s) under ${uri}`);
-        await this.save(run);
+      for (const { node, uri, objects, rows } of await writeOutputs(session, destinations.map((node) => ({ node })))) {
+        run.outputs.push({ node, uri, objects, rows });
+        log(`destination ${node}: ${rows} rows written to ${objects.length} object(s) under ${uri}`);
       }
+      await this.save(run);
       run.status = 'Completed';
       log('run completed');
     } catch (e) {

@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { ObjectStore } from '../../store/objects/types.ts';
 import type { Catalog } from '../data/catalog.ts';
 import { isFlowError } from '../data/errors.ts';
-import { DEFAULT_OUTPUT, tableOfRequest, writeOutput, type OutputRequest, type WrittenOutput } from '../data/flow-outputs.ts';
+import { DEFAULT_OUTPUT, tableOfRequest, writeOutputs, type OutputRequest, type WrittenOutput } from '../data/flow-outputs.ts';
 import { readFlowDocument } from '../data/flow-store.ts';
 import type { FlowDocument, FlowNode } from '../data/flow.ts';
 import { FlowSession } from '../data/session.ts';
@@ -79,11 +79,12 @@ export async function runDataWranglerJob(ctx: DataWranglerJobContext): Promise<W
   const watcher = setInterval(() => ctx.interrupted() && session.interrupt(), 100);
   const written: WrittenOutput[] = [];
   try {
-    for (const { outputName, request } of outputs) {
-      if (ctx.interrupted()) break;
-      const out = await writeOutput(session, request);
-      written.push(out);
-      ctx.log(`Kiln: output '${outputName}': ${out.rows} rows of ${out.table} written as ${out.format.toUpperCase()} to ${out.objects.length} object(s) under ${out.uri}`);
+    if (!ctx.interrupted()) {
+      const results = await writeOutputs(session, outputs.map((o) => o.request));
+      results.forEach((out, i) => {
+        written.push(out);
+        ctx.log(`Kiln: output '${outputs[i]!.outputName}': ${out.rows} rows of ${out.table} written as ${out.format.toUpperCase()} to ${out.objects.length} object(s) under ${out.uri}`);
+      });
     }
   } catch (e) {
     if (ctx.interrupted()) return written;

@@ -1,9 +1,10 @@
 /**
  * Statistics a transform fits on its input (a mean, a median, outlier bounds). They are computed
- * once, by a prepare statement, into a session variable (one struct) that the transform's SELECT
- * reads. DuckDB binds a variable as a constant, so a node that stays a view, and is recomputed by
- * every statement reading it, neither refits nor joins anything. An exported script runs the
- * prepare statement too, so it refits on its own input.
+ * once, by a prepare statement, into a one-row table, and from it into a session variable (one
+ * struct) that the transform's SELECT reads. DuckDB binds a variable as a constant, so a node that
+ * stays a view, and is recomputed by every statement reading it, neither refits nor joins
+ * anything. Variables belong to a connection: another connection of the session sets its own from
+ * the table. An exported script runs the prepare statements too, so it refits on its own input.
  */
 import { ident, literal } from '../sql.ts';
 
@@ -32,6 +33,7 @@ export class Fit {
   prepare(): string[] {
     if (this.names.size === 0) return [];
     const fields = [...this.names].map(([aggregate, name]) => `${literal(name)}: ${aggregate}`);
-    return [`SET VARIABLE ${ident(this.variable)} = (SELECT {${fields.join(', ')}} FROM ${this.from})`];
+    const table = ident(this.variable);
+    return [`CREATE OR REPLACE TABLE ${table} AS SELECT {${fields.join(', ')}} AS fit FROM ${this.from}`, `SET VARIABLE ${ident(this.variable)} = (SELECT fit FROM ${table})`];
   }
 }

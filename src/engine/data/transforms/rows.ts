@@ -17,7 +17,7 @@ export const manageRows: TransformOperator = {
         const keys = p.columnList('columns', input.columns).map((c) => ident(c.name));
         const keep = ident(`__keep_${ctx.node.id}`);
         return {
-          prepare: [`CREATE OR REPLACE TEMP TABLE ${keep} AS SELECT k FROM (SELECT rowid AS r, rowid IN (SELECT min(rowid) FROM ${from} GROUP BY ${keys.join(', ')}) AS k FROM ${from}) ORDER BY r`],
+          prepare: [`CREATE OR REPLACE TABLE ${keep} AS SELECT k FROM (SELECT rowid AS r, rowid IN (SELECT min(rowid) FROM ${from} GROUP BY ${keys.join(', ')}) AS k FROM ${from}) ORDER BY r`],
           select: `SELECT __input.* FROM ${from} AS __input POSITIONAL JOIN ${keep} AS __keep WHERE __keep.k`,
         };
       }
