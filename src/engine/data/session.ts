@@ -151,24 +151,32 @@ export class FlowSession {
     const inputs: Relation[] = [];
     for (const r of requests) inputs.push(await this.relation(r.ref));
     const written: WrittenTable[] = new Array(requests.length);
+    if (requests.length === 1) {
+      written[0] = await this.writeTable(requests[0]!.ref, requests[0]!.spec, requests[0]!.forNode);
+      return written;
+    }
     let next = 0;
+    let failure: unknown;
+    // After a failure no worker starts another write; every worker ends before this returns.
     const worker = async () => {
       const duck = await this.duck.fork();
       try {
-        for (let i = next++; i < requests.length; i = next++) {
+        for (let i = next++; i < requests.length && failure === undefined; i = next++) {
           const { ref, spec, forNode = parseInputRef(ref).node } = requests[i]!;
           try {
             written[i] = await writeDestination(duck, this.deps.objects, inputs[i]!.table, spec, this.deps.scratchDir);
           } catch (e) {
-            throw this.nodeError(this.node(forNode), e);
+            failure ??= this.nodeError(this.node(forNode), e);
           }
         }
       } finally {
         await duck.close();
       }
     };
-    if (requests.length === 1) written[0] = await this.writeTable(requests[0]!.ref, requests[0]!.spec, requests[0]!.forNode);
-    else await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+    const ended = await Promise.allSettled(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+    const crashed = ended.find((r) => r.status === 'rejected');
+    if (failure !== undefined) throw failure;
+    if (crashed) throw (crashed as PromiseRejectedResult).reason;
     return written;
   }
 
