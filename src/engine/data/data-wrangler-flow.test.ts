@@ -37,7 +37,7 @@ test('a Studio step Kiln cannot run is refused with the node, the operator and w
     message: "Data Wrangler node 'f00d' (sagemaker.spark.custom_code_0.1, 'Python (PySpark)'): Kiln runs custom pandas and SQL; it has no Spark",
   });
   assert.throws(withNode({ operator: 'sagemaker.spark.featurize_text_0.1', parameters: { operator: 'Vectorize' } }), /node 'f00d' \(sagemaker\.spark\.featurize_text_0\.1, 'Vectorize'\): Kiln has no counterpart for this operator/);
-  assert.throws(withNode({ operator: 'sagemaker.spark.handle_outliers_0.1', parameters: { operator: 'Robust standard deviation numeric outliers', robust_standard_deviation_numeric_outliers_parameters: { input_column: 'children' } } }), /Kiln handles Standard deviation numeric outliers, Quantile numeric outliers, Min-max numeric outliers/);
+  assert.throws(withNode({ operator: 'sagemaker.spark.handle_outliers_0.1', parameters: { operator: 'Robust standard deviation numeric outliers', robust_standard_deviation_numeric_outliers_parameters: { input_column: 'children' } } }), /outlier method 'Robust standard deviation numeric outliers' is not one of Standard deviation numeric outliers, Quantile numeric outliers, Min-max numeric outliers/);
   assert.throws(withNode({ operator: 'sagemaker.spark.handle_missing_0.1', parameters: { operator: 'Impute', impute_parameters: { column_type: 'Numeric', numeric_parameters: { strategy: 'Mean', input_column: 'agent', output_column: 'agent_filled' } } } }), /an output column \('agent_filled'\) is not supported/);
   assert.throws(withNode({ operator: 'sagemaker.spark.manage_rows_0.1', parameters: { operator: 'Drop duplicates' }, inputs: [{ name: 'df', node_id: 'nowhere', output_name: 'default' }] }), /its input 'nowhere' is not a node of this flow/);
 });

@@ -109,6 +109,14 @@ class NodeTranslation {
     return list as string[];
   }
 
+  /** `table[value]`, `value` defaulting to `fallback`; a value not in the table is refused, naming `what` and the choices. */
+  pick<T>(table: Record<string, T>, value: unknown, what: string, fallback?: string): T {
+    const key = str(value) ?? fallback ?? '';
+    const found = Object.hasOwn(table, key) ? table[key] : undefined;
+    if (found === undefined) throw this.refuse(`${what} '${key}' is not one of ${Object.keys(table).join(', ')}`);
+    return found;
+  }
+
   /** Refuses an `output_column`: Kiln writes these results in place. */
   inPlace(p: Params): void {
     if (str(p.output_column)) throw this.refuse(`an output column ('${String(p.output_column)}') is not supported; Kiln replaces the input column`);
@@ -259,8 +267,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
           'Move after': ['move_after_parameters', 'after'],
           'Move before': ['move_before_parameters', 'before'],
         };
-        const move = moves[str(p.move_type) ?? ''];
-        if (!move) throw t.refuse(`move type '${String(p.move_type)}' is not one of ${Object.keys(moves).join(', ')}`);
+        const move = t.pick(moves, p.move_type, 'move type');
         const m = t.sub(move[0], p);
         return transform(t, 'manage_columns', {
           operator: 'move',
@@ -303,8 +310,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
         const q = t.sub(numeric ? 'numeric_parameters' : 'categorical_parameters', p);
         t.inPlace(q);
         const strategies: Record<string, string> = { Mean: 'mean', 'Approximate Median': 'approximate_median', Median: 'median' };
-        const strategy = numeric ? strategies[str(q.strategy) ?? 'Approximate Median'] : 'mode';
-        if (!strategy) throw t.refuse(`strategy '${String(q.strategy)}' is not one of ${Object.keys(strategies).join(', ')}`);
+        const strategy = numeric ? t.pick(strategies, q.strategy, 'strategy', 'Approximate Median') : 'mode';
         return transform(t, 'handle_missing', { operator: 'impute', columns: t.columns(q), strategy });
       }
       case 'Fill missing': {
@@ -323,11 +329,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
   },
   'sagemaker.spark.encode_categorical': (t) => {
     const invalid: Record<string, string> = { Keep: 'keep', Skip: 'skip', Error: 'error', 'Replace with NaN': 'keep' };
-    const handling = (p: Params) => {
-      const h = invalid[str(p.invalid_handling_strategy) ?? 'Keep'];
-      if (!h) throw t.refuse(`invalid handling '${String(p.invalid_handling_strategy)}' is not one of ${Object.keys(invalid).join(', ')}`);
-      return h;
-    };
+    const handling = (p: Params) => t.pick(invalid, p.invalid_handling_strategy, 'invalid handling', 'Keep');
     switch (t.choice) {
       case 'One-hot encode': {
         const p = t.sub('one_hot_encode_parameters');
@@ -359,13 +361,11 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
       'Quantile numeric outliers': ['quantile_numeric_outliers_parameters', 'quantile'],
       'Min-max numeric outliers': ['min_max_numeric_outliers_parameters', 'min_max'],
     };
-    const method = methods[t.choice];
-    if (!method) throw t.refuse(`Kiln handles ${Object.keys(methods).join(', ')}`);
+    const method = t.pick(methods, t.choice, 'outlier method');
     const p = t.sub(method[0]);
     t.inPlace(p);
     const fixes: Record<string, string> = { Clip: 'clip', Remove: 'remove', Invalidate: 'invalidate' };
-    const fix = fixes[str(p.fix_method) ?? 'Clip'];
-    if (!fix) throw t.refuse(`fix method '${String(p.fix_method)}' is not one of ${Object.keys(fixes).join(', ')}`);
+    const fix = t.pick(fixes, p.fix_method, 'fix method', 'Clip');
     const bounds: Params =
       method[1] === 'standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4) }
       : method[1] === 'quantile' ? { lowerQuantile: Number(p.lower_quantile ?? 0.01), upperQuantile: Number(p.upper_quantile ?? 0.99) }
@@ -381,8 +381,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
       'Min-max scaler': ['min_max_scaler_parameters', 'min_max'],
       'Max absolute scaler': ['max_absolute_scaler_parameters', 'max_absolute'],
     };
-    const scaler = scalers[str(p.scaler) ?? ''];
-    if (!scaler) throw t.refuse(`scaler '${String(p.scaler)}' is not one of ${Object.keys(scalers).join(', ')}`);
+    const scaler = t.pick(scalers, p.scaler, 'scaler');
     const q = t.sub(scaler[0], p);
     t.inPlace(q);
     // Data Wrangler's standard and robust scalers scale but do not center unless told to.
@@ -420,8 +419,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
       full: 'full', fullouter: 'full', full_outer: 'full', outer: 'full', semi: 'semi', leftsemi: 'semi', left_semi: 'semi',
       anti: 'anti', leftanti: 'anti', left_anti: 'anti',
     };
-    const type = types[(str(p.join_type) ?? 'inner').toLowerCase()];
-    if (!type) throw t.refuse(`join type '${String(p.join_type)}' is not supported`);
+    const type = t.pick(types, (str(p.join_type) ?? 'inner').toLowerCase(), 'join type');
     // Columns both sides have come out as <name>_0 (left) and <name>_1 (right), as in Data Wrangler.
     return transform(t, 'join', { type, leftColumns: [str(p.left_column)], rightColumns: [str(p.right_column)], suffixes: ['_0', '_1'] }, t.inputs(2));
   },
