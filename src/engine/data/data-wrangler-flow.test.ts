@@ -42,14 +42,15 @@ test('a Studio step Kiln cannot run is refused with the node, the operator and w
   assert.throws(withNode({ operator: 'sagemaker.spark.manage_rows_0.1', parameters: { operator: 'Drop duplicates' }, inputs: [{ name: 'df', node_id: 'nowhere', output_name: 'default' }] }), /its input 'nowhere' is not a node of this flow/);
 });
 
-test('join, custom pandas and a split read by its default output translate to their Kiln counterparts', () => {
+test('join, a formula, custom pandas and a split read by its default output translate to their Kiln counterparts', () => {
   const doc = {
     metadata: { version: 1 },
     nodes: [
       { node_id: 'a', type: 'SOURCE', operator: 'sagemaker.s3_source_0.1', parameters: { dataset_definition: { s3ExecutionContext: { s3Uri: 's3://b/a.parquet', s3ContentType: 'parquet' } } }, inputs: [], outputs: [{ name: 'default' }] },
       { node_id: 'b', type: 'SOURCE', operator: 'sagemaker.athena_source_0.1', parameters: { dataset_definition: { datasetSourceType: 'Athena', name: 'fleet', queryString: 'select * from fleet' } }, inputs: [], outputs: [{ name: 'default' }] },
       { node_id: 'j', type: 'TRANSFORM', operator: 'sagemaker.spark.join_tables_0.1', parameters: { left_column: 'id', right_column: 'vehicle', join_type: 'leftouter' }, inputs: [{ name: 'df', node_id: 'a', output_name: 'default' }, { name: 'df', node_id: 'b', output_name: 'default' }], outputs: [{ name: 'default' }] },
-      { node_id: 'p', type: 'TRANSFORM', operator: 'sagemaker.spark.custom_pandas_0.1', parameters: { code: 'df = df.head(5)' }, inputs: [{ name: 'df', node_id: 'j', output_name: 'default' }], outputs: [{ name: 'default' }] },
+      { node_id: 'f', type: 'TRANSFORM', operator: 'sagemaker.spark.custom_formula_0.1', parameters: { output_column: 'danceability', formula: '0.3*valence + 0.1*liveness' }, inputs: [{ name: 'df', node_id: 'j', output_name: 'default' }], outputs: [{ name: 'default' }] },
+      { node_id: 'p', type: 'TRANSFORM', operator: 'sagemaker.spark.custom_pandas_0.1', parameters: { code: 'df = df.head(5)' }, inputs: [{ name: 'df', node_id: 'f', output_name: 'default' }], outputs: [{ name: 'default' }] },
       { node_id: 's', type: 'TRANSFORM', operator: 'sagemaker.spark.split_0.1', parameters: { operator: 'Randomized split', randomized_split_parameters: { splits: [{ name: 'Train', percentage: 0.8 }, { name: 'Test', percentage: 0.2 }], error: 0.0001, seed: 7 } }, inputs: [{ name: 'df', node_id: 'p', output_name: 'default' }], outputs: [{ name: 'Train' }, { name: 'Test' }] },
       { node_id: 'scaled', type: 'TRANSFORM', operator: 'sagemaker.spark.process_numeric_0.1', parameters: { operator: 'Scale values', scale_values_parameters: { scaler: 'Min-max scaler', min_max_scaler_parameters: { input_column: ['x'], min: -1, max: 1 }, standard_scaler_parameters: { scale: true } } }, inputs: [{ name: 'df', node_id: 's', output_name: 'default' }], outputs: [{ name: 'default' }] },
     ],
@@ -59,7 +60,8 @@ test('join, custom pandas and a split read by its default output translate to th
   assert.deepEqual(node('a'), { id: 'a', type: 'source', operator: 'parquet', parameters: { uri: 's3://b/a.parquet' } });
   assert.deepEqual(node('b'), { id: 'b', type: 'source', operator: 'sql', parameters: { query: 'select * from fleet' }, name: 'fleet' });
   assert.deepEqual(node('j'), { id: 'j', type: 'transform', operator: 'join', inputs: ['a', 'b'], parameters: { type: 'left', leftColumns: ['id'], rightColumns: ['vehicle'], suffixes: ['_0', '_1'] } });
-  assert.deepEqual(node('p'), { id: 'p', type: 'transform', operator: 'custom_python', inputs: ['j'], parameters: { code: 'df = df.head(5)' } });
+  assert.deepEqual(node('f').parameters, { operator: 'formula', expression: '0.3*valence + 0.1*liveness', outputColumn: 'danceability' });
+  assert.deepEqual(node('p'), { id: 'p', type: 'transform', operator: 'custom_python', inputs: ['f'], parameters: { code: 'df = df.head(5)' } });
   assert.deepEqual(node('s').parameters, { method: 'random', splits: [{ name: 'Train', fraction: 0.8 }, { name: 'Test', fraction: 0.2 }], seed: 7 });
   assert.deepEqual(node('scaled'), { id: 'scaled', type: 'transform', operator: 'scale_values', inputs: ['s.Train'], parameters: { scaler: 'min_max', columns: ['x'], min: -1, max: 1 } });
 });

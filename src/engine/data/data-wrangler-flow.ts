@@ -285,6 +285,13 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
         throw t.refuse('Kiln drops, renames, moves and duplicates columns');
     }
   },
+  'sagemaker.spark.custom_formula': (t) => {
+    const p = t.node.parameters;
+    const expression = str(p.formula);
+    const outputColumn = str(p.output_column);
+    if (!expression || !outputColumn) throw t.refuse('needs a formula and an output_column');
+    return transform(t, 'manage_columns', { operator: 'formula', expression, outputColumn });
+  },
   'sagemaker.spark.manage_rows': (t) => {
     switch (t.choice) {
       case 'Drop duplicates':

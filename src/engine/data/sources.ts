@@ -109,7 +109,9 @@ function readOptions(p: Params): ReadOptions {
   };
 }
 
-async function diagnoseCsv(error: Error, files: string[], uris: string[], delimiter: string, quote: string, where: string): Promise<FlowError> {
+async function diagnoseCsv(error: Error, files: string[], uris: string[], delimiter: string, quote: string, where: string): Promise<FlowError | undefined> {
+  // A statement that fails before reading (an unknown column in a formula) is not the file's fault.
+  if (/^(Binder|Parser|Catalog) Error/.test(error.message)) return undefined;
   for (const [i, file] of files.entries()) {
     const problem = await findMalformedLine(file, delimiter, quote);
     if (problem) return new FlowError(`${where}: malformed CSV in ${uris[i] ?? file} at line ${problem.line}: ${problem.message}`, 400, 'MalformedCsv');

@@ -205,3 +205,12 @@ test('a join with suffixes renames a column both sides have on each side, as pan
   assert.equal(rows.length, 6);
   await assert.rejects(rowsAfter([t('j', 'join', { leftColumns: ['id'], suffixes: ['_x', '_x'] }, ['src', 'more'])]), /'suffixes' must be two different strings/);
 });
+
+test('manage columns: a formula replaces the column it names, or adds it last', async () => {
+  const added = await rowsAfter([t('f', 'manage_columns', { operator: 'formula', expression: 'score * 2 + size', outputColumn: 'twice' })]);
+  assert.deepEqual(Object.keys(added[0]!), ['id', 'city', 'score', 'size', 'label', 'twice']);
+  assert.equal(added[0]!.twice, 24);
+  const replaced = await rowsAfter([t('f', 'manage_columns', { operator: 'formula', expression: 'upper(city)', outputColumn: 'city' })]);
+  assert.deepEqual(replaced.map((r) => r.city).slice(0, 2), ['OSLO', 'ROME']);
+  await assert.rejects(rowsAfter([t('f', 'manage_columns', { operator: 'formula', expression: 'nope + 1', outputColumn: 'x' })]), /unknown column 'nope'/);
+});

@@ -1,9 +1,9 @@
-/** Manage columns: drop, rename, move, duplicate, and change type (cast). */
+/** Manage columns: drop, rename, move, duplicate, change type (cast), and compute one from a formula. */
 import type { Column } from '../duck.ts';
 import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
 import { ident, sqlType } from '../sql.ts';
 
-const OPERATORS = ['drop', 'keep', 'rename', 'move', 'duplicate', 'cast'] as const;
+const OPERATORS = ['drop', 'keep', 'rename', 'move', 'duplicate', 'cast', 'formula'] as const;
 
 const selectList = (columns: { expr: string; name: string }[]) => columns.map((c) => (c.expr === ident(c.name) ? c.expr : `${c.expr} AS ${ident(c.name)}`)).join(', ');
 const asIs = (c: Column) => ({ expr: ident(c.name), name: c.name });
@@ -53,6 +53,15 @@ export const manageColumns: TransformOperator = {
         const name = p.string('newName');
         assertUnique(ctx, [...input.columns.map((c) => c.name), name]);
         out = [...input.columns.map(asIs), { expr: ident(source.name), name }];
+        break;
+      }
+      case 'formula': {
+        // A SQL expression over the row; its column replaces one of the same name, or comes last.
+        const expression = p.string('expression');
+        if (/;/.test(expression)) throw p.fail('the formula must be a single SQL expression');
+        const name = p.string('outputColumn');
+        const computed = { expr: `(${expression})`, name };
+        out = input.columns.some((c) => c.name === name) ? input.columns.map((c) => (c.name === name ? computed : asIs(c))) : [...input.columns.map(asIs), computed];
         break;
       }
       case 'cast': {
