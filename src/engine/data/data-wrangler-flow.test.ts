@@ -1,5 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { FsObjectStore } from '../../store/objects/fs-store.ts';
+import { FlowSession } from './session.ts';
 import { STUDIO_IDS as I, studioHotelFlow } from '../../../test/helpers/studio-hotel-flow.ts';
 import { fromDataWranglerFlow, isDataWranglerFlow } from './data-wrangler-flow.ts';
 import { readFlowDocument } from './flow-store.ts';
@@ -64,4 +70,38 @@ test('join, a formula, custom pandas and a split read by its default output tran
   assert.deepEqual(node('p'), { id: 'p', type: 'transform', operator: 'custom_python', inputs: ['f'], parameters: { code: 'df = df.head(5)' } });
   assert.deepEqual(node('s').parameters, { method: 'random', splits: [{ name: 'Train', fraction: 0.8 }, { name: 'Test', fraction: 0.2 }], seed: 7 });
   assert.deepEqual(node('scaled'), { id: 'scaled', type: 'transform', operator: 'scale_values', inputs: ['s.Train'], parameters: { scaler: 'min_max', columns: ['x'], min: -1, max: 1 } });
+});
+
+test('Studio string, concatenation and missing-indicator steps run as the SQL they become', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kiln-dw-steps-'));
+  const objects = new FsObjectStore(path.join(dir, 'objects'));
+  try {
+    await objects.createBucket('steps', 'us-east-1');
+    await objects.putObject({ bucket: 'steps', key: 'people.csv', body: Readable.from(['name,city,code\n  Ada ,Oslo,a-1\nbob,,b-22\n']) });
+    const step = (id: string, from: string, operator: string, parameters: Record<string, unknown>) => ({ node_id: id, type: 'TRANSFORM', operator, parameters, inputs: [{ name: 'df', node_id: from, output_name: 'default' }], outputs: [{ name: 'default' }] });
+    const { flow } = fromDataWranglerFlow({
+      metadata: { version: 1 },
+      nodes: [
+        { node_id: 'src', type: 'SOURCE', operator: 'sagemaker.s3_source_0.1', parameters: { dataset_definition: { s3ExecutionContext: { s3Uri: 's3://steps/people.csv', s3ContentType: 'csv', s3HasHeader: true } } }, inputs: [], outputs: [{ name: 'default' }] },
+        step('strip', 'src', 'sagemaker.spark.format_string_0.1', { operator: 'Strip left and right', strip_left_and_right_parameters: { input_column: ['name'] } }),
+        step('upper', 'strip', 'sagemaker.spark.format_string_0.1', { operator: 'Upper case', upper_case_parameters: { input_column: 'name', output_column: 'shout' } }),
+        step('digits', 'upper', 'sagemaker.spark.search_and_edit_0.1', { operator: 'Find and replace substring', find_and_replace_substring_parameters: { input_column: 'code', pattern: '[0-9]+', replacement: '#' } }),
+        step('joined', 'digits', 'sagemaker.spark.manage_columns_0.1', { operator: 'Concatenate columns', concat_columns_parameters: { left_column: 'name', right_column: 'city', delimiter: '@', output_column: 'where' } }),
+        step('flags', 'joined', 'sagemaker.spark.handle_missing_0.1', { operator: 'Add indicator for missing', add_indicator_for_missing_parameters: { input_column: ['city'] } }),
+      ],
+    });
+    const session = await FlowSession.open(readFlowDocument(flow).flow, { objects, scratchDir: path.join(dir, 'session') });
+    try {
+      const { rows } = await session.preview('flags');
+      assert.deepEqual(rows, [
+        { name: 'Ada', city: 'Oslo', code: 'a-#', shout: 'ADA', where: 'Ada@Oslo', city_indicator: 0 },
+        { name: 'bob', city: null, code: 'b-#', shout: 'BOB', where: 'bob', city_indicator: 1 },
+      ]);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await objects.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

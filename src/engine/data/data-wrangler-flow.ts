@@ -11,6 +11,7 @@
  */
 import { FlowError } from './errors.ts';
 import type { FlowNode, NodeType } from './flow.ts';
+import { ident, literal } from './sql.ts';
 
 type Params = Record<string, unknown>;
 
@@ -281,8 +282,16 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
         const p = t.sub('duplicate_column_parameters');
         return transform(t, 'manage_columns', { operator: 'duplicate', column: str(p.input_column), newName: str(p.new_name) });
       }
+      case 'Concatenate columns': {
+        const p = t.sub('concat_columns_parameters');
+        const [left, right] = [str(p.left_column), str(p.right_column)];
+        if (!left || !right || !str(p.output_column)) throw t.refuse('needs a left_column, a right_column and an output_column');
+        // Like Spark's concat_ws, DuckDB's skips missing values.
+        const expression = `concat_ws(${literal(typeof p.delimiter === 'string' ? p.delimiter : '_')}, CAST(${ident(left)} AS VARCHAR), CAST(${ident(right)} AS VARCHAR))`;
+        return transform(t, 'manage_columns', { operator: 'formula', expression, outputColumn: str(p.output_column) });
+      }
       default:
-        throw t.refuse('Kiln drops, renames, moves and duplicates columns');
+        throw t.refuse('Kiln drops, renames, moves, duplicates and concatenates columns');
     }
   },
   'sagemaker.spark.custom_formula': (t) => {
@@ -291,6 +300,26 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
     const outputColumn = str(p.output_column);
     if (!expression || !outputColumn) throw t.refuse('needs a formula and an output_column');
     return transform(t, 'manage_columns', { operator: 'formula', expression, outputColumn });
+  },
+  'sagemaker.spark.format_string': (t) => {
+    const formats: Record<string, [string, (column: string) => string]> = {
+      'Lower case': ['lower_case_parameters', (c) => `lower(${c})`],
+      'Upper case': ['upper_case_parameters', (c) => `upper(${c})`],
+      'Strip left and right': ['strip_left_and_right_parameters', (c) => `trim(${c})`],
+      'Strip left': ['strip_left_parameters', (c) => `ltrim(${c})`],
+      'Strip right': ['strip_right_parameters', (c) => `rtrim(${c})`],
+    };
+    const [key, format] = t.pick(formats, t.choice, 'string format');
+    const p = t.sub(key);
+    return replaceColumns(t, t.columns(p), str(p.output_column), (c) => format(`CAST(${ident(c)} AS VARCHAR)`));
+  },
+  'sagemaker.spark.search_and_edit': (t) => {
+    if (t.choice !== 'Find and replace substring') throw t.refuse('Kiln finds and replaces substrings');
+    const p = t.sub('find_and_replace_substring_parameters');
+    const pattern = typeof p.pattern === 'string' ? p.pattern : undefined;
+    if (!pattern) throw t.refuse('needs a pattern');
+    const replacement = typeof p.replacement === 'string' ? p.replacement : '';
+    return replaceColumns(t, t.columns(p), str(p.output_column), (c) => `regexp_replace(CAST(${ident(c)} AS VARCHAR), ${literal(pattern)}, ${literal(replacement)}, 'g')`);
   },
   'sagemaker.spark.manage_rows': (t) => {
     switch (t.choice) {
@@ -329,6 +358,14 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
         const p = t.sub('drop_missing_parameters');
         const q = (p.drop_rows_parameters as Params | undefined) ?? p;
         return transform(t, 'handle_missing', { operator: 'drop', ...(q.input_column !== undefined ? { columns: t.columns(q) } : {}) });
+      }
+      case 'Add indicator for missing': {
+        const p = t.sub('add_indicator_for_missing_parameters');
+        const columns = t.columns(p);
+        const prefix = str(p.output_column);
+        if (prefix && columns.length > 1) throw t.refuse('an output column with several input columns is not supported');
+        const indicators = columns.map((c) => `CAST(${ident(c)} IS NULL AS INTEGER) AS ${ident(prefix ?? `${c}_indicator`)}`);
+        return transform(t, 'custom_sql', { sql: `SELECT *, ${indicators.join(', ')} FROM df` });
       }
       default:
         throw t.refuse('Kiln imputes, fills and drops missing values');
@@ -440,6 +477,18 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
     throw t.refuse('Kiln runs custom pandas and SQL; it has no Spark');
   },
 };
+
+/**
+ * A custom SQL step computing `expression` for each column: in place, or with `output` into a new
+ * column (one input column only), as Studio's string steps do.
+ */
+function replaceColumns(t: NodeTranslation, columns: string[], output: string | undefined, expression: (column: string) => string): Translated {
+  if (output && columns.length > 1) throw t.refuse('an output column with several input columns is not supported');
+  const sql = output
+    ? `SELECT *, ${expression(columns[0]!)} AS ${ident(output)} FROM df`
+    : `SELECT * REPLACE (${columns.map((c) => `${expression(c)} AS ${ident(c)}`).join(', ')}) FROM df`;
+  return transform(t, 'custom_sql', { sql });
+}
 
 /** Studio's inferred types as Kiln type names; a type not here (object, array, ...) is left as Kiln reads it. */
 const SCHEMA_TYPES: Record<string, string> = { string: 'string', long: 'long', float: 'float', bool: 'bool', date: 'date', datetime: 'timestamp' };
