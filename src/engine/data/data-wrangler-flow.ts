@@ -402,6 +402,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
   'sagemaker.spark.handle_outliers': (t) => {
     const methods: Record<string, [string, string]> = {
       'Standard deviation numeric outliers': ['standard_deviation_numeric_outliers_parameters', 'standard_deviation'],
+      'Robust standard deviation numeric outliers': ['robust_standard_deviation_numeric_outliers_parameters', 'robust_standard_deviation'],
       'Quantile numeric outliers': ['quantile_numeric_outliers_parameters', 'quantile'],
       'Min-max numeric outliers': ['min_max_numeric_outliers_parameters', 'min_max'],
     };
@@ -412,6 +413,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
     const fix = t.pick(fixes, p.fix_method, 'fix method', 'Clip');
     const bounds: Params =
       method[1] === 'standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4) }
+      : method[1] === 'robust_standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4), lowerQuantile: Number(p.lower_quantile ?? 0.25), upperQuantile: Number(p.upper_quantile ?? 0.75) }
       : method[1] === 'quantile' ? { lowerQuantile: Number(p.lower_quantile ?? 0.01), upperQuantile: Number(p.upper_quantile ?? 0.99) }
       : { lowerThreshold: p.lower_threshold, upperThreshold: p.upper_threshold };
     return transform(t, 'handle_outliers', { method: method[1], columns: t.columns(p), fix, ...bounds });

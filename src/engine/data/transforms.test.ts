@@ -214,3 +214,19 @@ test('manage columns: a formula replaces the column it names, or adds it last', 
   assert.deepEqual(replaced.map((r) => r.city).slice(0, 2), ['OSLO', 'ROME']);
   await assert.rejects(rowsAfter([t('f', 'manage_columns', { operator: 'formula', expression: 'nope + 1', outputColumn: 'x' })]), /unknown column 'nope'/);
 });
+
+test('handle outliers: a robust standard deviation is fitted on the values between two quantiles', async () => {
+  const values = [...Array.from({ length: 20 }, (_, i) => i + 1), 1000];
+  await objects.putObject({ bucket: 'tests', key: 'values.csv', body: Readable.from([`v\n${values.join('\n')}\n`]) });
+  const flow = validateFlow({ version: 1, nodes: [
+    { id: 'src', type: 'source', operator: 'csv', parameters: { uri: 's3://tests/values.csv' } },
+    { id: 'o', type: 'transform', operator: 'handle_outliers', inputs: ['src'], parameters: { method: 'robust_standard_deviation', standardDeviations: 2, columns: ['v'], fix: 'remove' } },
+  ] }, operatorCatalog);
+  const session = await FlowSession.open(flow, { objects, scratchDir: path.join(dir, 'robust-sd') });
+  try {
+    // Quartiles 6 and 16; the values 6..16 have mean 11 and sample standard deviation √11, so 11 ± 2√11 keeps 5..17.
+    assert.deepEqual((await session.preview('o', 100)).rows.map((r) => r.v), Array.from({ length: 13 }, (_, i) => i + 5));
+  } finally {
+    await session.close();
+  }
+});

@@ -1,13 +1,15 @@
 /**
- * Handle numeric outliers: standard deviation, robust (interquartile range), quantile or
- * min-max bounds; remove the rows, clip the values to the bounds, or make them missing.
+ * Handle numeric outliers: standard deviation, robust standard deviation (the mean and standard
+ * deviation of the values between two quantiles, as Data Wrangler fits them), robust (interquartile
+ * range), quantile or min-max bounds; remove the rows, clip the values to the bounds, or make them
+ * missing.
  * Bounds are fitted on the input by a prepare statement, so an exported flow refits them.
  */
 import type { CompileContext, CompiledTransform, TransformOperator } from '../operator.ts';
 import { ident, isNumericType, literal } from '../sql.ts';
 import { Fit } from './fit.ts';
 
-const METHODS = ['standard_deviation', 'robust', 'quantile', 'min_max'] as const;
+const METHODS = ['standard_deviation', 'robust_standard_deviation', 'robust', 'quantile', 'min_max'] as const;
 
 export const handleOutliers: TransformOperator = {
   async compile(ctx: CompileContext): Promise<CompiledTransform> {
@@ -18,6 +20,8 @@ export const handleOutliers: TransformOperator = {
     const columns = p.columnList('columns');
     for (const c of columns) if (!isNumericType(c.type)) throw p.fail(`column '${c.name}' is ${c.type}, not numeric`);
     const fit = new Fit(ctx.node.id, from);
+    // The quantiles a robust standard deviation is fitted between, fitted first.
+    const quantiles = new Fit(`${ctx.node.id}_quantiles`, from);
     const bounds = new Map<string, { lo: string; hi: string }>();
     for (const c of columns) {
       const col = ident(c.name);
@@ -29,6 +33,15 @@ export const handleOutliers: TransformOperator = {
           // Sample standard deviation (n-1), as pandas' std() and Spark's stddev.
           lo = `avg(${col}) - ${literal(k)} * stddev_samp(${col})`;
           hi = `avg(${col}) + ${literal(k)} * stddev_samp(${col})`;
+          break;
+        }
+        case 'robust_standard_deviation': {
+          const k = p.number('standardDeviations', 4);
+          const low = quantiles.value(`quantile_cont(${col}, ${literal(p.number('lowerQuantile', 0.25))})`);
+          const high = quantiles.value(`quantile_cont(${col}, ${literal(p.number('upperQuantile', 0.75))})`);
+          const within = `FILTER (WHERE ${col} BETWEEN ${low} AND ${high})`;
+          lo = `avg(${col}) ${within} - ${literal(k)} * stddev_samp(${col}) ${within}`;
+          hi = `avg(${col}) ${within} + ${literal(k)} * stddev_samp(${col}) ${within}`;
           break;
         }
         case 'robust': {
@@ -59,7 +72,7 @@ export const handleOutliers: TransformOperator = {
     if (fix === 'remove') {
       // Missing values are not outliers: rows with them stay.
       const keep = columns.map((c) => `NOT coalesce(${outside(c.name)}, FALSE)`).join(' AND ');
-      return { prepare: fit.prepare(), select: `SELECT * FROM ${from} WHERE ${keep}` };
+      return { prepare: [...quantiles.prepare(), ...fit.prepare()], select: `SELECT * FROM ${from} WHERE ${keep}` };
     }
     const list = input.columns.map((c) => {
       const b = bounds.get(c.name);
@@ -70,6 +83,6 @@ export const handleOutliers: TransformOperator = {
         : `CASE WHEN ${outside(c.name)} THEN NULL ELSE ${col} END`;
       return `${fix === 'clip' ? `CAST(${expr} AS ${c.type.startsWith('DECIMAL') || /INT/.test(c.type) ? 'DOUBLE' : c.type})` : expr} AS ${ident(c.name)}`;
     });
-    return { prepare: fit.prepare(), select: `SELECT ${list.join(', ')} FROM ${from}` };
+    return { prepare: [...quantiles.prepare(), ...fit.prepare()], select: `SELECT ${list.join(', ')} FROM ${from}` };
   },
 };
