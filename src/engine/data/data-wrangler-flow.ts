@@ -61,6 +61,9 @@ export function fromDataWranglerFlow(doc: unknown): TranslatedFlow {
   return { flow: { version: 1, nodes: out }, notes };
 }
 
+/** An operator id without its version: `sagemaker.spark.manage_columns_0.1` → `sagemaker.spark.manage_columns`. */
+const unversioned = (operator: string): string => operator.replace(/_\d+(\.\d+)*$/, '');
+
 function readNode(value: unknown, i: number): DwNode {
   const n = value as Partial<DwNode> | null;
   if (!n || typeof n !== 'object' || typeof n.node_id !== 'string' || typeof n.type !== 'string' || typeof n.operator !== 'string') {
@@ -80,9 +83,8 @@ class NodeTranslation {
     private readonly byId: Map<string, DwNode>,
   ) {}
 
-  /** The operator id without its version: `sagemaker.spark.manage_columns`. */
   get operator(): string {
-    return this.node.operator.replace(/_\d+(\.\d+)*$/, '');
+    return unversioned(this.node.operator);
   }
 
   /** The display string that selects the operation (`Drop column`), if the operator has one. */
@@ -129,7 +131,7 @@ class NodeTranslation {
       const producer = this.byId.get(input.node_id);
       if (!producer) throw this.refuse(`its input '${input.node_id}' is not a node of this flow`);
       const output = input.output_name ?? 'default';
-      if (producer.operator.replace(/_\d+(\.\d+)*$/, '') !== 'sagemaker.spark.split') return output === 'default' ? input.node_id : `${input.node_id}.${output}`;
+      if (unversioned(producer.operator) !== 'sagemaker.spark.split') return output === 'default' ? input.node_id : `${input.node_id}.${output}`;
       // A split's `default` output is its first split.
       const first = splitShares(producer)[0]?.name;
       if (output === 'default' && !first) throw this.refuse(`its input split '${input.node_id}' has no splits`);
