@@ -8,6 +8,7 @@ import { FsObjectStore } from '../../store/objects/fs-store.ts';
 import { validateFlow, type FlowNode } from './flow.ts';
 import { operatorCatalog } from './operators.ts';
 import { FlowSession } from './session.ts';
+import { writeOutputs } from './flow-outputs.ts';
 
 const CSV = `id,city,score,size,label
 1,Oslo,10.5,3,yes
@@ -226,6 +227,26 @@ test('handle outliers: a robust standard deviation is fitted on the values betwe
   try {
     // Quartiles 6 and 16; the values 6..16 have mean 11 and sample standard deviation √11, so 11 ± 2√11 keeps 5..17.
     assert.deepEqual((await session.preview('o', 100)).rows.map((r) => r.v), Array.from({ length: 13 }, (_, i) => i + 5));
+  } finally {
+    await session.close();
+  }
+});
+
+test('outputs written side by side: one that fails names its destination, and the session goes on working', async () => {
+  const flow = validateFlow({ version: 1, nodes: [
+    { id: 'src', type: 'source', operator: 'csv', parameters: { uri: 's3://tests/data.csv' } },
+    { id: 'bad', type: 'transform', operator: 'manage_columns', inputs: ['src'], parameters: { operator: 'formula', expression: "CASE WHEN id > 3 THEN error('row ' || id || ' is not allowed') ELSE id END", outputColumn: 'checked' } },
+    { id: 'good_out', type: 'destination', operator: 's3', inputs: ['src'], parameters: { uri: 's3://tests/side/good/' } },
+    { id: 'bad_out', type: 'destination', operator: 's3', inputs: ['bad'], parameters: { uri: 's3://tests/side/bad/' } },
+    { id: 'also_good', type: 'destination', operator: 's3', inputs: ['src'], parameters: { uri: 's3://tests/side/also/', format: 'parquet' } },
+  ] }, operatorCatalog);
+  const session = await FlowSession.open(flow, { objects, scratchDir: path.join(dir, 'side-by-side') });
+  try {
+    assert.equal((await session.relation('bad')).kind, 'view', 'the failing formula runs inside the write');
+    await assert.rejects(writeOutputs(session, session.destinations().map((d) => ({ node: d.id }))), (e: Error & { code?: string }) => e.code === 'NodeFailed' && /^node 'bad_out' \(s3\): .*row 4 is not allowed/.test(e.message));
+    const written = await writeOutputs(session, [{ node: 'good_out' }, { node: 'also_good' }]);
+    assert.deepEqual(written.map((w) => [w.node, w.rows, w.format]), [['good_out', 6, 'csv'], ['also_good', 6, 'parquet']]);
+    assert.equal((await session.preview('src')).rowCount, 6);
   } finally {
     await session.close();
   }
