@@ -120,6 +120,15 @@ class NodeTranslation {
     return found;
   }
 
+  /**
+   * An option chosen by a display string, from a table of `[its *_parameters key, its value]`:
+   * the value, and that parameters object (read from `from`).
+   */
+  option<T>(table: Record<string, [string, T]>, value: unknown, what: string, from: Params = this.node.parameters): [T, Params] {
+    const [key, chosen] = this.pick(table, value, what);
+    return [chosen, this.sub(key, from)];
+  }
+
   /** Refuses an `output_column`: Kiln writes these results in place. */
   inPlace(p: Params): void {
     if (str(p.output_column)) throw this.refuse(`an output column ('${String(p.output_column)}') is not supported; Kiln replaces the input column`);
@@ -270,14 +279,13 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
           'Move after': ['move_after_parameters', 'after'],
           'Move before': ['move_before_parameters', 'before'],
         };
-        const move = t.pick(moves, p.move_type, 'move type');
-        const m = t.sub(move[0], p);
+        const [position, m] = t.option(moves, p.move_type, 'move type', p);
         return transform(t, 'manage_columns', {
           operator: 'move',
           columns: t.columns(m, 'column_to_move'),
-          position: move[1],
-          ...(move[1] === 'index' ? { index: Number(m.index) } : {}),
-          ...(move[1] === 'after' || move[1] === 'before' ? { target: str(m.target_column) } : {}),
+          position,
+          ...(position === 'index' ? { index: Number(m.index) } : {}),
+          ...(position === 'after' || position === 'before' ? { target: str(m.target_column) } : {}),
         });
       }
       case 'Duplicate column': {
@@ -311,8 +319,7 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
       'Strip left': ['strip_left_parameters', (c) => `ltrim(${c})`],
       'Strip right': ['strip_right_parameters', (c) => `rtrim(${c})`],
     };
-    const [key, format] = t.pick(formats, t.choice, 'string format');
-    const p = t.sub(key);
+    const [format, p] = t.option(formats, t.choice, 'string format');
     return replaceColumns(t, t.columns(p), str(p.output_column), (c) => format(`CAST(${ident(c)} AS VARCHAR)`));
   },
   'sagemaker.spark.search_and_edit': (t) => {
@@ -408,17 +415,16 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
       'Quantile numeric outliers': ['quantile_numeric_outliers_parameters', 'quantile'],
       'Min-max numeric outliers': ['min_max_numeric_outliers_parameters', 'min_max'],
     };
-    const method = t.pick(methods, t.choice, 'outlier method');
-    const p = t.sub(method[0]);
+    const [method, p] = t.option(methods, t.choice, 'outlier method');
     t.inPlace(p);
     const fixes: Record<string, string> = { Clip: 'clip', Remove: 'remove', Invalidate: 'invalidate' };
     const fix = t.pick(fixes, p.fix_method, 'fix method', 'Clip');
     const bounds: Params =
-      method[1] === 'standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4) }
-      : method[1] === 'robust_standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4), lowerQuantile: Number(p.lower_quantile ?? 0.25), upperQuantile: Number(p.upper_quantile ?? 0.75) }
-      : method[1] === 'quantile' ? { lowerQuantile: Number(p.lower_quantile ?? 0.01), upperQuantile: Number(p.upper_quantile ?? 0.99) }
+      method === 'standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4) }
+      : method === 'robust_standard_deviation' ? { standardDeviations: Number(p.standard_deviations ?? 4), lowerQuantile: Number(p.lower_quantile ?? 0.25), upperQuantile: Number(p.upper_quantile ?? 0.75) }
+      : method === 'quantile' ? { lowerQuantile: Number(p.lower_quantile ?? 0.01), upperQuantile: Number(p.upper_quantile ?? 0.99) }
       : { lowerThreshold: p.lower_threshold, upperThreshold: p.upper_threshold };
-    return transform(t, 'handle_outliers', { method: method[1], columns: t.columns(p), fix, ...bounds });
+    return transform(t, 'handle_outliers', { method, columns: t.columns(p), fix, ...bounds });
   },
   'sagemaker.spark.process_numeric': (t) => {
     if (t.choice !== 'Scale values') throw t.refuse('Kiln scales values');
@@ -429,16 +435,15 @@ const TRANSFORMS: Record<string, (t: NodeTranslation) => Translated> = {
       'Min-max scaler': ['min_max_scaler_parameters', 'min_max'],
       'Max absolute scaler': ['max_absolute_scaler_parameters', 'max_absolute'],
     };
-    const scaler = t.pick(scalers, p.scaler, 'scaler');
-    const q = t.sub(scaler[0], p);
+    const [scaler, q] = t.option(scalers, p.scaler, 'scaler', p);
     t.inPlace(q);
     // Data Wrangler's standard and robust scalers scale but do not center unless told to.
     const options: Params =
-      scaler[1] === 'standard' ? { center: q.center === true, scale: q.scale !== false }
-      : scaler[1] === 'robust' ? { center: q.center === true, scale: q.scale !== false, lowerQuantile: Number(q.lower_quantile ?? 0.25), upperQuantile: Number(q.upper_quantile ?? 0.75) }
-      : scaler[1] === 'min_max' ? { min: Number(q.min ?? 0), max: Number(q.max ?? 1) }
+      scaler === 'standard' ? { center: q.center === true, scale: q.scale !== false }
+      : scaler === 'robust' ? { center: q.center === true, scale: q.scale !== false, lowerQuantile: Number(q.lower_quantile ?? 0.25), upperQuantile: Number(q.upper_quantile ?? 0.75) }
+      : scaler === 'min_max' ? { min: Number(q.min ?? 0), max: Number(q.max ?? 1) }
       : {};
-    return transform(t, 'scale_values', { scaler: scaler[1], columns: t.columns(q), ...options });
+    return transform(t, 'scale_values', { scaler, columns: t.columns(q), ...options });
   },
   'sagemaker.spark.split': (t) => {
     const splits = splitShares(t.node).map((s) => ({ name: s.name, fraction: s.fraction }));
