@@ -133,12 +133,7 @@ export class FlowSession {
    * that asked, by default the node itself).
    */
   async writeTable(ref: string, spec: DestinationSpec, forNode = parseInputRef(ref).node): Promise<WrittenTable> {
-    const input = await this.relation(ref);
-    try {
-      return await writeDestination(this.duck, this.deps.objects, input.table, spec, this.deps.scratchDir);
-    } catch (e) {
-      throw this.nodeError(this.node(forNode), e);
-    }
+    return this.writeOn(this.duck, (await this.relation(ref)).table, spec, forNode);
   }
 
   /**
@@ -150,11 +145,8 @@ export class FlowSession {
   async writeTables(requests: { ref: string; spec: DestinationSpec; forNode?: string }[], concurrency = 3): Promise<WrittenTable[]> {
     const inputs: Relation[] = [];
     for (const r of requests) inputs.push(await this.relation(r.ref));
+    if (requests.length === 1) return [await this.writeTable(requests[0]!.ref, requests[0]!.spec, requests[0]!.forNode)];
     const written: WrittenTable[] = new Array(requests.length);
-    if (requests.length === 1) {
-      written[0] = await this.writeTable(requests[0]!.ref, requests[0]!.spec, requests[0]!.forNode);
-      return written;
-    }
     let next = 0;
     let failure: unknown;
     // After a failure no worker starts another write; every worker ends before this returns.
@@ -164,9 +156,9 @@ export class FlowSession {
         for (let i = next++; i < requests.length && failure === undefined; i = next++) {
           const { ref, spec, forNode = parseInputRef(ref).node } = requests[i]!;
           try {
-            written[i] = await writeDestination(duck, this.deps.objects, inputs[i]!.table, spec, this.deps.scratchDir);
+            written[i] = await this.writeOn(duck, inputs[i]!.table, spec, forNode);
           } catch (e) {
-            failure ??= this.nodeError(this.node(forNode), e);
+            failure ??= e;
           }
         }
       } finally {
@@ -178,6 +170,15 @@ export class FlowSession {
     if (failure !== undefined) throw failure;
     if (crashed) throw (crashed as PromiseRejectedResult).reason;
     return written;
+  }
+
+  /** Writes `table` through `duck` (the session's connection or a fork); errors name `forNode`. */
+  private async writeOn(duck: DuckSession, table: string, spec: DestinationSpec, forNode: string): Promise<WrittenTable> {
+    try {
+      return await writeDestination(duck, this.deps.objects, table, spec, this.deps.scratchDir);
+    } catch (e) {
+      throw this.nodeError(this.node(forNode), e);
+    }
   }
 
   /** Interrupts the statement DuckDB is running (it fails with an INTERRUPT error); for stopping a job. */
