@@ -109,7 +109,6 @@ export class FlowRuns {
         run.outputs.push({ node, uri, objects, rows });
         log(`destination ${node}: ${rows} rows written to ${objects.length} object(s) under ${uri}`);
       }
-      await this.save(run);
       run.status = 'Completed';
       log('run completed');
     } catch (e) {
